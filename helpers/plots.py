@@ -1,0 +1,189 @@
+"""Figures in one consistent style: image grids, curves, and :func:`save_figure`.
+
+Every figure a report needs is exported with :func:`save_figure` (or ``wb.save_figure``) as
+``figures/<notebook>/<name>.png`` (200 dpi) and ``.pdf``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from torch import Tensor
+
+from .fileio import atomic_path
+
+__all__ = ["STYLE", "image_grid", "plot_curves", "save_figure", "show_images", "use_style"]
+
+STYLE: dict[str, object] = {
+    "figure.dpi": 100,
+    "savefig.dpi": 200,
+    "savefig.bbox": "tight",
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.frameon": False,
+    "image.interpolation": "nearest",
+    "pdf.fonttype": 42,
+}
+
+
+def use_style() -> None:
+    """Apply the workbook's matplotlib style (called on import)."""
+    mpl.rcParams.update(STYLE)
+
+
+use_style()
+
+
+def _as_display(images: Tensor, value_range: tuple[float, float] | None) -> Tensor:
+    """(N, C, H, W) images of any dtype as float in [0, 1]."""
+    images = images.detach().cpu()
+    if images.dtype == torch.uint8:
+        x = images.float()
+        return x if x.max() <= 1 else x / 255.0
+    x = images.float()
+    if value_range is not None:
+        low, high = value_range
+        x = (x - low) / (high - low)
+    return x.clamp(0, 1)
+
+
+def make_grid(
+    images: Tensor, nrow: int = 8, padding: int = 2, value_range: tuple[float, float] | None = None
+) -> Tensor:
+    """Tile (N, C, H, W) images into one (H', W', 3) float image in [0, 1], ``nrow`` per row.
+
+    uint8 images are read as 0..255 (or 0/1 when binarized); float images as [0, 1] unless
+    ``value_range`` says otherwise (``(-1, 1)`` for tanh outputs).
+    """
+    if images.ndim != 4:
+        raise ValueError(f"images must be (N, C, H, W), got shape {tuple(images.shape)}")
+    x = _as_display(images, value_range)
+    if x.shape[1] == 1:
+        x = x.expand(-1, 3, -1, -1)
+    n, _, h, w = x.shape
+    rows = -(-n // nrow)
+    cols = min(nrow, n)
+    grid = torch.ones(3, rows * (h + padding) + padding, cols * (w + padding) + padding)
+    for i in range(n):
+        r, c = divmod(i, nrow)
+        top, left = padding + r * (h + padding), padding + c * (w + padding)
+        grid[:, top : top + h, left : left + w] = x[i]
+    return grid.permute(1, 2, 0)
+
+
+def image_grid(
+    images: Tensor,
+    nrow: int = 8,
+    *,
+    title: str | None = None,
+    value_range: tuple[float, float] | None = None,
+    ax: Axes | None = None,
+    scale: float = 0.45,
+) -> Figure:
+    """A figure of (N, C, H, W) images tiled ``nrow`` per row (see :func:`make_grid`)."""
+    grid = make_grid(images, nrow, value_range=value_range)
+    if ax is None:
+        height, width = grid.shape[0] / images.shape[-2], grid.shape[1] / images.shape[-1]
+        fig, ax = plt.subplots(figsize=(max(2.0, width * scale), max(1.0, height * scale) + 0.3))
+    else:
+        fig = ax.figure  # type: ignore[assignment]
+    ax.imshow(grid.numpy())
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def show_images(
+    rows: Mapping[str, Tensor],
+    *,
+    title: str | None = None,
+    value_range: tuple[float, float] | None = None,
+    column_labels: Sequence[str] | None = None,
+    scale: float = 0.6,
+) -> Figure:
+    """Rows of images, one labelled row per entry of ``rows`` ((N, C, H, W) each)."""
+    n_rows = len(rows)
+    n_cols = max(v.shape[0] for v in rows.values())
+    fig, axes = plt.subplots(
+        n_rows, 1, figsize=(n_cols * scale + 1.5, n_rows * scale * 1.1 + 0.4), squeeze=False
+    )
+    for ax, (label, images) in zip(axes[:, 0], rows.items(), strict=True):
+        ax.imshow(make_grid(images, nrow=n_cols, value_range=value_range).numpy())
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        ax.set_ylabel(label, rotation=0, ha="right", va="center")
+    if column_labels is not None:
+        width = rows[next(iter(rows))].shape[-1] + 2
+        axes[0, 0].set_xticks([2 + width * (i + 0.5) - 1 for i in range(len(column_labels))])
+        axes[0, 0].set_xticklabels(column_labels, fontsize=8)
+        axes[0, 0].xaxis.tick_top()
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_curves(
+    curves: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    *,
+    xlabel: str = "step",
+    ylabel: str = "",
+    title: str | None = None,
+    ax: Axes | None = None,
+    logy: bool = False,
+) -> Figure:
+    """Line plot of named ``(xs, ys)`` curves on one axis."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    else:
+        fig = ax.figure  # type: ignore[assignment]
+    for label, (xs, ys) in curves.items():
+        ax.plot(list(xs), list(ys), label=label, marker="o" if len(xs) <= 30 else None, ms=3)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if logy:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
+    if len(curves) > 1:
+        ax.legend()
+    return fig
+
+
+def save_figure(
+    fig: Figure, name: str, *, directory: str | os.PathLike[str] | None = None, dpi: int = 200
+) -> list[Path]:
+    """Write ``fig`` as ``<directory>/<name>.png`` (``dpi``, at least 200) and ``.pdf``.
+
+    ``directory`` defaults to the current notebook's figures folder (``figures/<notebook>``).
+    Each file is written atomically. Returns the paths written.
+    """
+    if directory is None:
+        from .workbook import current, figures_root
+
+        wb = current()
+        directory = wb.figures_dir if wb is not None else figures_root()
+    if not name or any(sep in name for sep in "/\\"):
+        raise ValueError(f"figure name must be a plain file stem, got {name!r}")
+    paths = []
+    for ext in ("png", "pdf"):
+        path = Path(directory) / f"{name}.{ext}"
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=ext, dpi=max(dpi, 200))
+        paths.append(path)
+    return paths

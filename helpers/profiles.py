@@ -1,0 +1,114 @@
+"""Run profiles: the one place where every budget of the workbook is decided.
+
+``smoke``
+    Seconds per notebook on a CPU, tiny data and steps: what the tests run (nbval).
+``demo``
+    Minutes on a 2-core CPU on the offline stand-in data, with results that still show the
+    phenomenon each problem is about: what ``make demo`` runs.
+``full``
+    The course's settings on the real datasets (a GPU is recommended): what ``make figures``
+    and a student in Colab run.
+
+Notebooks never hard-code epochs or sizes: they read ``wb.profile.<section>.<field>``.
+The profile is chosen by ``WORKBOOK_PROFILE`` (or the notebook's configuration cell); when it is
+unset, ``full`` is used where CUDA is available and ``demo`` elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+PROFILE_NAMES = ("smoke", "demo", "full")
+DATA_SOURCES = ("synthetic", "real")
+
+
+@dataclass(frozen=True)
+class DatasetsBudget:
+    """Budget of ``00_datasets``: how many images each preview grid shows."""
+
+    preview_images: int
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Every budget of one profile.
+
+    ``synthetic_train`` and ``synthetic_test`` are the number of stand-in images generated per
+    split (``None``: as many as the real split holds).
+    """
+
+    name: str
+    description: str
+    default_data: str
+    synthetic_train: int | None
+    synthetic_test: int | None
+    datasets: DatasetsBudget = field(default_factory=lambda: DatasetsBudget(64))
+
+    def synthetic_size(self, split: str, real_size: int) -> int:
+        """Number of stand-in images for ``split`` (``real_size``: the real split's size)."""
+        n = self.synthetic_train if split == "train" else self.synthetic_test
+        return real_size if n is None else min(n, real_size)
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile(
+        name="smoke",
+        description="tests: seconds per notebook, tiny data",
+        default_data="synthetic",
+        synthetic_train=512,
+        synthetic_test=256,
+        datasets=DatasetsBudget(preview_images=16),
+    ),
+    "demo": Profile(
+        name="demo",
+        description="offline CPU: minutes per notebook on stand-in data",
+        default_data="synthetic",
+        synthetic_train=10_000,
+        synthetic_test=2_000,
+        datasets=DatasetsBudget(preview_images=64),
+    ),
+    "full": Profile(
+        name="full",
+        description="the course's settings on the real datasets (GPU recommended)",
+        default_data="real",
+        synthetic_train=None,
+        synthetic_test=None,
+        datasets=DatasetsBudget(preview_images=64),
+    ),
+}
+
+
+def default_profile_name() -> str:
+    """``WORKBOOK_PROFILE`` if set, else ``full`` with a CUDA GPU and ``demo`` without."""
+    name = os.environ.get("WORKBOOK_PROFILE", "").strip()
+    if name:
+        return name
+    import torch
+
+    return "full" if torch.cuda.is_available() else "demo"
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """The profile called ``name`` (``None``: :func:`default_profile_name`).
+
+    Raises ValueError naming the valid profiles for an unknown name.
+    """
+    name = default_profile_name() if name is None else name
+    if name not in PROFILES:
+        raise ValueError(
+            f"unknown profile {name!r}; choose one of {', '.join(PROFILE_NAMES)} "
+            "(set WORKBOOK_PROFILE or PROFILE in the notebook's configuration cell)"
+        )
+    return PROFILES[name]
+
+
+def resolve_data_source(source: str | None, profile: Profile) -> str:
+    """``source``, else ``WORKBOOK_DATA``, else the profile's default; checked."""
+    source = source or os.environ.get("WORKBOOK_DATA", "").strip() or profile.default_data
+    if source not in DATA_SOURCES:
+        raise ValueError(
+            f"unknown data source {source!r}; choose one of {', '.join(DATA_SOURCES)} "
+            "(set WORKBOOK_DATA or DATA in the notebook's configuration cell)"
+        )
+    return source

@@ -1,0 +1,197 @@
+"""Execute notebooks headless: ``python -m helpers run [NOTEBOOK ...] --profile ... --data ...``.
+
+The committed ``.ipynb`` is never modified: the executed copy, with its outputs, goes to
+``figures/<notebook>/<notebook>.ipynb`` beside the figures and ``metrics.json`` it wrote. A
+progress bar follows the cells; a failing cell stops that notebook, and the run exits non-zero
+after printing which cell failed and its error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .profiles import DATA_SOURCES, PROFILE_NAMES
+
+__all__ = ["RunResult", "find_notebooks", "main", "run_notebook", "summary_table"]
+
+META_KEYS = {"profile", "data", "device", "device_name", "seed", "seconds", "torch"}
+
+
+def notebooks_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def find_notebooks(names: Sequence[str], folder: Path | None = None) -> list[Path]:
+    """Paths of the notebooks called ``names`` (stems like ``01_vae``; none means all)."""
+    folder = folder or notebooks_dir()
+    available = sorted(folder.glob("*.ipynb"))
+    if not names:
+        return available
+    by_stem = {p.stem: p for p in available}
+    paths = []
+    for name in names:
+        stem = Path(name).stem
+        if stem not in by_stem:
+            raise SystemExit(
+                f"no notebook {name!r} in {folder}; available: {', '.join(by_stem) or 'none'}"
+            )
+        paths.append(by_stem[stem])
+    return paths
+
+
+@dataclass
+class RunResult:
+    """How one notebook's run went."""
+
+    notebook: str
+    ok: bool
+    seconds: float
+    executed: Path
+    error: str | None = None
+
+
+def run_notebook(
+    path: Path,
+    *,
+    profile: str,
+    data: str | None,
+    figures_root: Path,
+    timeout: int = 3600,
+    progress: bool = True,
+) -> RunResult:
+    """Execute ``path`` in a fresh kernel with the given profile and data source."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    from tqdm.auto import tqdm
+
+    stem = path.stem
+    executed = figures_root / stem / f"{stem}.ipynb"
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.read(path, as_version=4)
+    env = dict(os.environ)
+    env.update(WORKBOOK_PROFILE=profile, WORKBOOK_FIGURES_DIR=str(figures_root.resolve()))
+    if data:
+        env["WORKBOOK_DATA"] = data
+    repo = str(path.resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [repo, env.get("PYTHONPATH")]))
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent.resolve())}},
+    )
+    code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    began = time.time()
+    error = None
+    bar = tqdm(total=len(code_cells), desc=stem, unit="cell", disable=not progress)
+    try:
+        with client.setup_kernel(env=env):
+            for number, index in enumerate(code_cells, start=1):
+                cell = nb.cells[index]
+                bar.set_postfix_str(_first_line(cell.source), refresh=True)
+                try:
+                    client.execute_cell(cell, index)
+                except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
+                    error = (
+                        f"{stem}: code cell {number} of {len(code_cells)} (cell index {index}) "
+                        f"failed:\n{err}"
+                    )
+                    break
+                bar.update(1)
+    finally:
+        bar.close()
+        nbformat.write(nb, executed)
+    return RunResult(stem, error is None, time.time() - began, executed, error)
+
+
+def _first_line(source: str) -> str:
+    for line in source.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            return line.strip()[:50]
+    return ""
+
+
+def _flatten(prefix: str, value: object, rows: list[tuple[str, str]]) -> None:
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            _flatten(f"{prefix}.{key}" if prefix else str(key), sub, rows)
+    elif isinstance(value, bool):
+        rows.append((prefix, str(value)))
+    elif isinstance(value, str) and len(value) <= 40:
+        rows.append((prefix, value))
+    elif isinstance(value, int | float):
+        rows.append((prefix, f"{value:.4g}" if isinstance(value, float) else str(value)))
+
+
+def summary_table(results: Sequence[RunResult], figures_root: Path) -> str:
+    """A plain-text table of each notebook's status and the headline numbers it recorded."""
+    lines = [f"{'notebook':<18} {'metric':<44} value", "-" * 76]
+    for result in results:
+        status = "ok" if result.ok else "FAILED"
+        lines.append(f"{result.notebook:<18} {'(run)':<44} {status}, {result.seconds:.0f} s")
+        metrics_path = figures_root / result.notebook / "metrics.json"
+        if not metrics_path.exists():
+            lines.append(f"{'':<18} {'(no metrics.json written)':<44}")
+            continue
+        metrics = json.loads(metrics_path.read_text())
+        rows: list[tuple[str, str]] = []
+        for key, value in metrics.items():
+            if key not in META_KEYS:
+                _flatten(key, value, rows)
+        lines.extend(f"{'':<18} {key:<44} {value}" for key, value in rows)
+        meta = ", ".join(f"{k} {metrics[k]}" for k in ("profile", "data", "device") if k in metrics)
+        lines.append(f"{'':<18} {'(settings)':<44} {meta}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="execute notebooks headless")
+    run.add_argument("notebooks", nargs="*", help="stems such as 01_vae (default: all)")
+    run.add_argument("--profile", choices=PROFILE_NAMES, default="demo")
+    run.add_argument("--data", choices=DATA_SOURCES, default=None, help="default: the profile's")
+    run.add_argument("--figures-dir", type=Path, default=None, help="default: figures/")
+    run.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
+    run.add_argument("--no-progress", action="store_true")
+    sub.add_parser("list", help="list the notebooks")
+    args = parser.parse_args(argv)
+
+    if args.command == "list":
+        for path in find_notebooks([]):
+            print(path.stem)
+        return 0
+
+    from .workbook import figures_root
+
+    root = args.figures_dir or figures_root()
+    paths = find_notebooks(args.notebooks)
+    results = []
+    for path in paths:
+        result = run_notebook(
+            path,
+            profile=args.profile,
+            data=args.data,
+            figures_root=root,
+            timeout=args.timeout,
+            progress=not args.no_progress,
+        )
+        results.append(result)
+        if result.error:
+            print(result.error, file=sys.stderr)
+    print()
+    print(summary_table(results, root))
+    failed = [r.notebook for r in results if not r.ok]
+    if failed:
+        print(f"\nfailed: {', '.join(failed)} (executed copies in {root})", file=sys.stderr)
+        return 1
+    print(f"\nall {len(results)} notebook(s) ran; executed copies and figures in {root}")
+    return 0
