@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from .profiles import DATA_SOURCES, PROFILE_NAMES
 
 __all__ = ["RunResult", "find_notebooks", "main", "run_notebook", "summary_table"]
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 META_KEYS = {"profile", "data", "device", "device_name", "seed", "seconds", "torch"}
 
 
@@ -102,7 +104,7 @@ def run_notebook(
                 except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
                     error = (
                         f"{stem}: code cell {number} of {len(code_cells)} (cell index {index}) "
-                        f"failed:\n{err}"
+                        f"failed:\n{_ANSI.sub('', str(err))}"
                     )
                     break
                 bar.update(1)

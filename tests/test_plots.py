@@ -1,0 +1,51 @@
+"""Figures: grids and export."""
+
+from __future__ import annotations
+
+import matplotlib
+import pytest
+import torch
+
+from helpers import plots
+
+matplotlib.use("Agg")
+
+
+def test_make_grid_layout_and_values():
+    images = torch.zeros(5, 1, 4, 4, dtype=torch.uint8)
+    images[3] = 255
+    grid = plots.make_grid(images, nrow=3, padding=1)
+    assert grid.shape == (2 * 5 + 1, 3 * 5 + 1, 3)
+    assert grid[6:10, 1:5].eq(1).all()  # image 3: second row, first column, white
+    assert grid[1:5, 1:5].eq(0).all()
+    binary = torch.ones(1, 1, 2, 2, dtype=torch.uint8)
+    assert plots.make_grid(binary, padding=0).eq(1).all()  # 0/1 images shown as black/white
+    sym = torch.full((1, 3, 2, 2), -1.0)
+    assert plots.make_grid(sym, padding=0, value_range=(-1, 1)).eq(0).all()
+
+
+def test_save_figure_writes_png_and_pdf(tmp_path):
+    fig = plots.image_grid(torch.rand(8, 3, 8, 8), nrow=4, title="t")
+    paths = plots.save_figure(fig, "grid", directory=tmp_path)
+    assert [p.name for p in paths] == ["grid.png", "grid.pdf"]
+    assert paths[1].read_bytes()[:4] == b"%PDF"
+    from matplotlib.image import imread
+
+    width_px = imread(paths[0]).shape[1]
+    assert width_px >= fig.get_size_inches()[0] * 200 * 0.8  # 200 dpi (bbox tight trims a bit)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_plot_curves_and_rows(tmp_path):
+    fig = plots.plot_curves({"a": ([1, 2], [3, 4]), "b": ([1, 2], [4, 3])}, ylabel="loss")
+    assert len(fig.axes[0].lines) == 2
+    fig = plots.show_images(
+        {"x": torch.rand(3, 1, 4, 4), "y": torch.rand(3, 1, 4, 4)}, column_labels=["0", "0.5", "1"]
+    )
+    assert len(fig.axes) == 2
+
+
+def test_bad_figure_name(tmp_path):
+    fig = plots.plot_curves({"a": ([1], [1])})
+    with pytest.raises(ValueError, match="plain file stem"):
+        plots.save_figure(fig, "../escape", directory=tmp_path)
