@@ -32,7 +32,14 @@ from tqdm.auto import tqdm
 
 from .fileio import save_torch, write_json
 
-__all__ = ["History", "NonFiniteLossError", "TrainResult", "load_checkpoint", "train"]
+__all__ = [
+    "History",
+    "NonFiniteLossError",
+    "Snapshots",
+    "TrainResult",
+    "load_checkpoint",
+    "train",
+]
 
 Number = float | int
 StepFn = Callable[[int], Mapping[str, Tensor | Number]]
@@ -73,6 +80,35 @@ class History:
         for record in self.records:
             seen.update(dict.fromkeys(record))
         return [k for k in seen if k not in ("step", "epoch")]
+
+
+class Snapshots:
+    """Tensors kept at chosen steps (samples over training, say), saved in the checkpoint.
+
+    Pass it in ``state`` to :func:`train` so that a resumed or loaded run still has the
+    snapshots taken before the interruption.
+    """
+
+    def __init__(self) -> None:
+        self.items: dict[int, Tensor] = {}
+
+    def add(self, step: int, tensor: Tensor) -> None:
+        self.items[int(step)] = tensor.detach().cpu()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"items": dict(self.items)}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.items = {int(k): v for k, v in state["items"].items()}
+
+    def at_fraction(self, fraction: float) -> tuple[int, Tensor]:
+        """The snapshot nearest to ``fraction`` (0 = first, 1 = last) of the steps taken."""
+        steps = sorted(self.items)
+        if not steps:
+            raise LookupError("no snapshots were taken")
+        target = steps[0] + fraction * (steps[-1] - steps[0])
+        step = min(steps, key=lambda s: abs(s - target))
+        return step, self.items[step]
 
 
 @dataclass

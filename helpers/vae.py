@@ -1,0 +1,504 @@
+"""Variational autoencoders: the course's five functions, models, the ELBO, and log p(x).
+
+The five functions keep the course's names, arguments and conventions: inputs are
+``(batch, ...)``, flattened per example, and each returns shape ``(batch,)``, one value per
+example summed over dimensions.
+
+Models share one interface, which :func:`importance_sampled_log_likelihood`, the training loop
+and the notebooks rely on:
+
+- ``encode(x) -> (mu, logvar)``: x is (B, 1, 28, 28) in [0, 1]; mu, logvar are (B, L);
+- ``decode(z) -> logits``: z is (B, L); logits of Bernoulli means, (B, 1, 28, 28).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .batches import DeviceBatches
+from .training import Snapshots, TrainResult, train
+
+__all__ = [
+    "ConvVAE",
+    "CourseVAE",
+    "elbo_terms",
+    "evaluate_elbo",
+    "importance_sampled_log_likelihood",
+    "kl_gaussian_gaussian_analytic",
+    "kl_gaussian_gaussian_mc",
+    "log_likelihood_bernoulli",
+    "log_likelihood_normal",
+    "log_mean_exp",
+    "train_vae",
+    "vae_loss",
+]
+
+LOG_2PI = math.log(2 * math.pi)
+KL = Literal["analytic", "mc"]
+
+
+def _flat(*tensors: Tensor, names: tuple[str, ...]) -> list[Tensor]:
+    """Check that the tensors share one shape (batch first) and flatten them per example."""
+    first = tensors[0]
+    for name, t in zip(names[1:], tensors[1:], strict=True):
+        if t.shape != first.shape:
+            raise ValueError(
+                f"shape mismatch: {names[0]} has shape {tuple(first.shape)} but {name} has "
+                f"shape {tuple(t.shape)}"
+            )
+    if first.ndim < 1:
+        raise ValueError(f"{names[0]} needs a batch dimension, got a scalar")
+    return [t.reshape(t.shape[0], -1) for t in tensors]
+
+
+def log_likelihood_bernoulli(mu: Tensor, target: Tensor) -> Tensor:
+    """log p(target | mu) under independent Bernoullis.
+
+    Args:
+        mu: (batch, ...) the probabilities p(x = 1) (not logits); 0 and 1 are allowed.
+        target: (batch, ...) binary values, the shape of ``mu``.
+
+    Returns:
+        (batch,) the log-likelihood of each example, summed over dimensions. Probabilities are
+        clamped to [eps, 1 - eps] (eps the float's machine epsilon), as torch.distributions
+        does, so that 0 and 1 give finite values.
+    """
+    mu, target = _flat(mu, target, names=("mu", "target"))
+    eps = torch.finfo(mu.dtype).eps
+    p = mu.clamp(eps, 1 - eps)
+    return (target * torch.log(p) + (1 - target) * torch.log1p(-p)).sum(-1)
+
+
+def log_likelihood_normal(mu: Tensor, logvar: Tensor, z: Tensor) -> Tensor:
+    """log N(z; mu, diag(exp(logvar))).
+
+    Args:
+        mu, logvar, z: (batch, ...) of one shape.
+
+    Returns:
+        (batch,) the log-density of each example, summed over dimensions.
+    """
+    mu, logvar, z = _flat(mu, logvar, z, names=("mu", "logvar", "z"))
+    return -0.5 * (LOG_2PI + logvar + (z - mu).pow(2) * torch.exp(-logvar)).sum(-1)
+
+
+def log_mean_exp(y: Tensor) -> Tensor:
+    """log(mean(exp(y))) over the samples of each example, without overflow or underflow.
+
+    Args:
+        y: (batch, samples).
+
+    Returns:
+        (batch,) ``a + log(mean(exp(y - a)))`` with ``a`` the row maximum (the handout's form).
+    """
+    if y.ndim != 2:
+        raise ValueError(f"y must be (batch, samples), got shape {tuple(y.shape)}")
+    a = y.max(dim=1, keepdim=True).values
+    a = torch.where(torch.isfinite(a), a, torch.zeros_like(a))  # rows of -inf stay -inf
+    return (a + torch.log(torch.mean(torch.exp(y - a), dim=1, keepdim=True))).squeeze(1)
+
+
+def kl_gaussian_gaussian_analytic(
+    mu_q: Tensor, logvar_q: Tensor, mu_p: Tensor, logvar_p: Tensor
+) -> Tensor:
+    """KL(q || p) between diagonal Gaussians, in closed form.
+
+    Args:
+        mu_q, logvar_q, mu_p, logvar_p: (batch, ...) of one shape.
+
+    Returns:
+        (batch,) the divergence of each example, summed over dimensions.
+    """
+    mu_q, logvar_q, mu_p, logvar_p = _flat(
+        mu_q, logvar_q, mu_p, logvar_p, names=("mu_q", "logvar_q", "mu_p", "logvar_p")
+    )
+    return 0.5 * (
+        logvar_p
+        - logvar_q
+        + (torch.exp(logvar_q) + (mu_q - mu_p).pow(2)) * torch.exp(-logvar_p)
+        - 1
+    ).sum(-1)
+
+
+def kl_gaussian_gaussian_mc(
+    mu_q: Tensor, logvar_q: Tensor, mu_p: Tensor, logvar_p: Tensor, num_samples: int = 1
+) -> Tensor:
+    """KL(q || p) between diagonal Gaussians, by Monte Carlo with ``num_samples`` draws from q.
+
+    Args:
+        mu_q, logvar_q, mu_p, logvar_p: (batch, ...) of one shape.
+        num_samples: draws z ~ q per example (reparameterised, so gradients flow).
+
+    Returns:
+        (batch,) the mean over draws of log q(z) - log p(z), summed over dimensions.
+    """
+    if num_samples < 1:
+        raise ValueError(f"num_samples must be at least 1, got {num_samples}")
+    mu_q, logvar_q, mu_p, logvar_p = _flat(
+        mu_q, logvar_q, mu_p, logvar_p, names=("mu_q", "logvar_q", "mu_p", "logvar_p")
+    )
+    b, d = mu_q.shape
+    expand = [t.unsqueeze(1).expand(b, num_samples, d) for t in (mu_q, logvar_q, mu_p, logvar_p)]
+    mq, lq, mp, lp = expand
+    z = mq + torch.exp(0.5 * lq) * torch.randn_like(mq)
+    log_q = -0.5 * (LOG_2PI + lq + (z - mq).pow(2) * torch.exp(-lq)).sum(-1)
+    log_p = -0.5 * (LOG_2PI + lp + (z - mp).pow(2) * torch.exp(-lp)).sum(-1)
+    return (log_q - log_p).mean(1)
+
+
+# --------------------------------------------------------------------------------------------
+# Models
+
+
+class CourseVAE(nn.Module):
+    """The course's MLP VAE: encoder 784-300-300-2L and decoder L-300-300-784 with ELU.
+
+    The decoder's logits are offset by -5 (sigmoid(-5) = 0.007), so that training starts from
+    nearly empty images, as MNIST mostly is.
+    """
+
+    def __init__(self, latent_dim: int = 100, hidden: int = 300) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.encoder = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(784, hidden),
+            nn.ELU(),
+            nn.Linear(hidden, hidden),
+            nn.ELU(),
+            nn.Linear(hidden, 2 * latent_dim),
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(latent_dim, hidden),
+            nn.ELU(),
+            nn.Linear(hidden, hidden),
+            nn.ELU(),
+            nn.Linear(hidden, 784),
+        )
+
+    def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """x (B, 1, 28, 28) -> mu, logvar (B, L)."""
+        mu, logvar = self.encoder(x).chunk(2, dim=1)
+        return mu, logvar
+
+    def decode(self, z: Tensor) -> Tensor:
+        """z (B, L) -> Bernoulli logits (B, 1, 28, 28)."""
+        return (self.decoder(z) - 5.0).view(-1, 1, 28, 28)
+
+
+class _ResBlock(nn.Module):
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.SiLU(),
+            nn.Conv2d(channels, channels, 3, padding=1),
+            nn.SiLU(),
+            nn.Conv2d(channels, channels, 3, padding=1),
+        )
+        nn.init.zeros_(self.body[-1].weight)  # each block starts as the identity
+        nn.init.zeros_(self.body[-1].bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.body(x)
+
+
+class ConvVAE(nn.Module):
+    """The workbook's convolutional VAE for 1x28x28 binary images.
+
+    Encoder: a 3x3 stem, then residual stages at 28, 14 and 7 pixels (``width``, ``2 width``,
+    ``4 width`` channels, strided 4x4 convolutions between them) and a linear map to
+    (mu, logvar). The decoder mirrors it with transposed convolutions. Residual blocks start as
+    the identity and the output bias starts at ``logit(pixel mean)``, which make the first
+    epochs fast. p(x|z) stays a product of independent Bernoullis.
+    """
+
+    def __init__(self, latent_dim: int = 100, width: int = 32, blocks: int = 1) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        w1, w2, w3 = width, 2 * width, 4 * width
+
+        def stage(channels: int) -> list[nn.Module]:
+            return [_ResBlock(channels) for _ in range(blocks)]
+
+        self.encoder = nn.Sequential(
+            nn.Conv2d(1, w1, 3, padding=1),
+            *stage(w1),
+            nn.SiLU(),
+            nn.Conv2d(w1, w2, 4, stride=2, padding=1),
+            *stage(w2),
+            nn.SiLU(),
+            nn.Conv2d(w2, w3, 4, stride=2, padding=1),
+            *stage(w3),
+            nn.SiLU(),
+            nn.Flatten(),
+            nn.Linear(w3 * 49, 2 * latent_dim),
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(latent_dim, w3 * 49),
+            nn.Unflatten(1, (w3, 7, 7)),
+            *stage(w3),
+            nn.SiLU(),
+            nn.ConvTranspose2d(w3, w2, 4, stride=2, padding=1),
+            *stage(w2),
+            nn.SiLU(),
+            nn.ConvTranspose2d(w2, w1, 4, stride=2, padding=1),
+            *stage(w1),
+            nn.SiLU(),
+            nn.Conv2d(w1, 1, 3, padding=1),
+        )
+        nn.init.constant_(self.decoder[-1].bias, math.log(0.13 / 0.87))  # MNIST's ink
+
+    def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """x (B, 1, 28, 28) -> mu, logvar (B, L)."""
+        mu, logvar = self.encoder(x).chunk(2, dim=1)
+        return mu, logvar
+
+    def decode(self, z: Tensor) -> Tensor:
+        """z (B, L) -> Bernoulli logits (B, 1, 28, 28)."""
+        return self.decoder(z)
+
+
+# --------------------------------------------------------------------------------------------
+# Objectives
+
+
+def _bernoulli_log_lik_logits(logits: Tensor, x: Tensor) -> Tensor:
+    """log p(x | logits), (B, ...) -> (B,); stable for any logit."""
+    return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(-1)
+
+
+def elbo_terms(
+    model: nn.Module, x: Tensor, *, kl: KL = "analytic", num_samples: int = 1
+) -> tuple[Tensor, Tensor]:
+    """The two terms of the ELBO for each example, with one reparameterised z.
+
+    Args:
+        model: has ``encode`` and ``decode`` (see the module docstring).
+        x: (B, 1, 28, 28) in [0, 1].
+        kl: ``analytic`` (closed form) or ``mc`` (Monte Carlo with ``num_samples`` draws).
+
+    Returns:
+        recon: (B,) E_q[log p(x|z)] estimated with one z; kl: (B,) KL(q(z|x) || N(0, I)).
+        The ELBO is ``recon - kl``.
+    """
+    mu, logvar = model.encode(x)
+    z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+    recon = _bernoulli_log_lik_logits(model.decode(z), x)
+    zeros = torch.zeros_like(mu)
+    if kl == "analytic":
+        kl_term = kl_gaussian_gaussian_analytic(mu, logvar, zeros, zeros)
+    elif kl == "mc":
+        kl_term = kl_gaussian_gaussian_mc(mu, logvar, zeros, zeros, num_samples)
+    else:
+        raise ValueError(f"kl must be 'analytic' or 'mc', got {kl!r}")
+    return recon, kl_term
+
+
+def vae_loss(recon: Tensor, kl: Tensor, beta: float = 1.0) -> Tensor:
+    """The beta-weighted negative ELBO, averaged over the batch: mean(-recon + beta * kl).
+
+    With ``beta = 0`` the KL term contributes no gradient at all (it is not even computed
+    into the graph), so the model is an autoencoder with noisy codes.
+    """
+    if beta == 0:
+        return (-recon).mean()
+    return (-recon + beta * kl).mean()
+
+
+@torch.no_grad()
+def evaluate_elbo(
+    model: nn.Module, batches: Iterator[tuple[Tensor, Tensor | None]]
+) -> dict[str, float]:
+    """Mean per-example ELBO, reconstruction and KL (analytic) over ``batches`` (eval mode)."""
+    was_training = model.training
+    model.eval()
+    totals = torch.zeros(3, dtype=torch.float64)
+    n = 0
+    for x, _ in batches:
+        recon, kl = elbo_terms(model, x, kl="analytic")
+        totals += torch.stack([(recon - kl).sum(), recon.sum(), kl.sum()]).double().cpu()
+        n += x.shape[0]
+    model.train(was_training)
+    elbo, recon, kl = (totals / n).tolist()
+    return {"elbo": elbo, "recon": recon, "kl": kl}
+
+
+@torch.no_grad()
+def importance_sampled_log_likelihood(
+    model: nn.Module,
+    x: Tensor,
+    num_samples: int = 200,
+    *,
+    batch_size: int = 100,
+    max_rows: int = 20_000,
+    progress: Callable[[Iterator[int]], Iterator[int]] | None = None,
+) -> Tensor:
+    """log p(x) for each example, estimated by importance sampling with q(z|x) as proposal.
+
+    log p(x) ~ log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x), z_k ~ q(z|x), K = ``num_samples``.
+
+    Args:
+        model: has ``encode(x) -> (mu, logvar)`` and ``decode(z) -> logits``.
+        x: (N, 1, 28, 28) binary images, float, on the model's device.
+        num_samples: K, importance samples per example.
+        batch_size: examples encoded at once.
+        max_rows: at most this many (example, sample) pairs are decoded at once, which bounds
+            memory: the K samples are vectorised in chunks of ``max_rows // batch_size``.
+        progress: wraps the iterator over batch starts (e.g. ``tqdm``).
+
+    Returns:
+        (N,) the estimates, float32, on the device of ``x``.
+    """
+    was_training = model.training
+    model.eval()
+    out = []
+    starts: Iterator[int] = iter(range(0, x.shape[0], batch_size))
+    if progress is not None:
+        starts = progress(starts)
+    for start in starts:
+        xb = x[start : start + batch_size]
+        b = xb.shape[0]
+        mu, logvar = model.encode(xb)
+        std = torch.exp(0.5 * logvar)
+        chunk = max(1, min(num_samples, max_rows // b))
+        log_w = []
+        for k0 in range(0, num_samples, chunk):
+            k = min(chunk, num_samples - k0)
+            eps = torch.randn(b, k, mu.shape[1], device=mu.device, dtype=mu.dtype)
+            z = mu[:, None] + std[:, None] * eps  # (b, k, L)
+            logits = model.decode(z.reshape(b * k, -1)).reshape(b, k, -1)
+            log_px_z = -F.binary_cross_entropy_with_logits(
+                logits, xb.reshape(b, 1, -1).expand(b, k, -1), reduction="none"
+            ).sum(-1)
+            log_pz = -0.5 * (LOG_2PI + z.pow(2)).sum(-1)
+            log_qz = -0.5 * (LOG_2PI + logvar[:, None] + eps.pow(2)).sum(-1)
+            log_w.append(log_px_z + log_pz - log_qz)
+        out.append(log_mean_exp(torch.cat(log_w, dim=1)))
+    model.train(was_training)
+    return torch.cat(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Training
+
+
+def train_vae(
+    name: str,
+    model: nn.Module,
+    train_images: Tensor,
+    valid_images: Tensor,
+    *,
+    epochs: int,
+    batch_size: int = 64,
+    lr: float = 3e-4,
+    schedule: Literal["constant", "cosine"] = "constant",
+    kl: KL = "analytic",
+    num_samples: int = 1,
+    beta: float = 1.0,
+    binary: bool = True,
+    device: torch.device | str = "cpu",
+    seed: int = 0,
+    checkpoint_dir: str | None = None,
+    force: bool = False,
+    progress: bool = True,
+    snapshot_samples: int = 64,
+) -> tuple[TrainResult, Snapshots]:
+    """Train a VAE with Adam on the (beta-weighted) ELBO; evaluate on ``valid_images`` each epoch.
+
+    Args:
+        name: the run's name (its checkpoint is ``<checkpoint_dir>/<name>.pt``).
+        model: a VAE with ``encode``/``decode``; moved to ``device``.
+        train_images, valid_images: (N, 1, 28, 28) uint8 (0/1 when ``binary``, else 0..255).
+        epochs, batch_size, lr: the course's defaults are 20, 64 and 3e-4.
+        schedule: ``constant`` or ``cosine`` decay of the learning rate to 0 over training.
+        kl, num_samples: the KL term, analytic or Monte Carlo with ``num_samples`` draws.
+        beta: weight of the KL term (1 is the ELBO).
+        snapshot_samples: decoder means of this many fixed prior draws are kept every epoch
+            (and before training) in the returned :class:`~helpers.training.Snapshots`.
+
+    Returns:
+        The :class:`~helpers.training.TrainResult` (history per epoch: ``train_elbo``,
+        ``train_recon``, ``train_kl`` over the epoch's batches; ``valid_elbo``,
+        ``valid_recon``, ``valid_kl`` with the analytic KL) and the snapshots.
+    """
+    device = torch.device(device)
+    model.to(device)
+    batches = DeviceBatches(train_images, None, batch_size, device=device, seed=seed, binary=binary)
+    valid = DeviceBatches(valid_images, None, min(500, valid_images.shape[0]), device=device,
+                          binary=binary, drop_last=False)  # fmt: skip
+    total = epochs * len(batches)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    if schedule == "cosine":
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
+        )
+    elif schedule == "constant":
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    else:
+        raise ValueError(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
+    g = torch.Generator().manual_seed(seed + 12345)
+    fixed_z = torch.randn(snapshot_samples, model.latent_dim, generator=g).to(device)
+    snapshots = Snapshots()
+
+    def snapshot(step: int) -> None:
+        model.eval()
+        with torch.no_grad():
+            means = torch.sigmoid(model.decode(fixed_z))
+        snapshots.add(step, (means * 255).round().to(torch.uint8))
+        model.train()
+
+    snapshot(0)
+
+    def step_fn(step: int) -> dict[str, Tensor]:
+        x, _ = batches.batch_at(step)
+        recon, kl_term = elbo_terms(model, x, kl=kl, num_samples=num_samples)
+        loss = vae_loss(recon, kl_term, beta)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        return {
+            "train_elbo": (recon - kl_term).mean().detach(),
+            "train_recon": recon.mean().detach(),
+            "train_kl": kl_term.mean().detach(),
+        }
+
+    def eval_fn(step: int) -> dict[str, float]:
+        metrics = evaluate_elbo(model, valid.ordered())
+        snapshot(step)
+        return {f"valid_{k}": v for k, v in metrics.items()}
+
+    config = {
+        "model": type(model).__name__,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "latent_dim": model.latent_dim,
+        "train_images": train_images.shape[0],
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "schedule": schedule,
+        "kl": kl,
+        "num_samples": num_samples,
+        "beta": beta,
+        "seed": seed,
+    }
+    result = train(
+        name,
+        step_fn,
+        total,
+        {"model": model, "optimizer": optimizer, "scheduler": scheduler, "snapshots": snapshots},
+        checkpoint_dir=checkpoint_dir,
+        steps_per_epoch=len(batches),
+        eval_fn=eval_fn,
+        force=force,
+        config=config,
+        progress=progress,
+    )
+    model.eval()
+    return result, snapshots
