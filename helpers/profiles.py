@@ -31,6 +31,23 @@ class DatasetsBudget:
 
 
 @dataclass(frozen=True)
+class VAEBudget:
+    """Budget of ``01_vae`` (Problem 1). The course: Adam 3e-4, batch 64, 20 epochs, L = 100."""
+
+    epochs: int
+    batch_size: int = 64
+    lr: float = 3e-4
+    latent_dim: int = 100
+    hidden: int = 300  # the course MLP's hidden width
+    conv_width: int = 64  # the workbook's ConvVAE
+    conv_blocks: int = 2
+    conv_lr: float = 1e-3
+    small_latent_epochs: int | None = None  # L = 2 and L = 20 runs (None: ``epochs``)
+    is_samples: int = 200  # K of the importance-sampled log-likelihood
+    is_test_images: int | None = None  # test images for log p(x) (None: all)
+
+
+@dataclass(frozen=True)
 class Profile:
     """Every budget of one profile.
 
@@ -44,6 +61,7 @@ class Profile:
     synthetic_train: int | None
     synthetic_test: int | None
     datasets: DatasetsBudget = field(default_factory=lambda: DatasetsBudget(64))
+    vae: VAEBudget = field(default_factory=lambda: VAEBudget(epochs=20))
 
     def synthetic_size(self, split: str, real_size: int) -> int:
         """Number of stand-in images for ``split`` (``real_size``: the real split's size)."""
@@ -59,6 +77,16 @@ PROFILES: dict[str, Profile] = {
         synthetic_train=512,
         synthetic_test=256,
         datasets=DatasetsBudget(preview_images=16),
+        vae=VAEBudget(
+            epochs=2,
+            batch_size=64,
+            lr=1e-3,
+            hidden=64,
+            conv_width=4,
+            conv_blocks=1,
+            is_samples=8,
+            is_test_images=64,
+        ),
     ),
     "demo": Profile(
         name="demo",
@@ -67,6 +95,17 @@ PROFILES: dict[str, Profile] = {
         synthetic_train=10_000,
         synthetic_test=2_000,
         datasets=DatasetsBudget(preview_images=64),
+        vae=VAEBudget(
+            epochs=6,
+            batch_size=64,
+            lr=1e-3,
+            hidden=300,
+            conv_width=8,
+            conv_blocks=1,
+            small_latent_epochs=4,
+            is_samples=200,
+            is_test_images=500,
+        ),
     ),
     "full": Profile(
         name="full",

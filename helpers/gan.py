@@ -1,0 +1,264 @@
+"""GANs: the course's WGAN-LP functions, the DCGAN-style models, an MLP GAN, and one trainer.
+
+Notation of Petzka et al. (2018): x ~ mu are real samples, y ~ nu generated ones, f the critic.
+The critic estimates the Wasserstein-1 distance as ``mean f(x) - mean f(y)``; the Lipschitz
+penalty (section 5) punishes gradient norms above 1 only, on points between real and fake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .batches import DeviceBatches
+from .training import Snapshots, TrainResult, train
+
+__all__ = [
+    "Critic",
+    "Generator",
+    "MLPDiscriminator",
+    "MLPGenerator",
+    "lp_reg",
+    "train_gan",
+    "vf_wasserstein_distance",
+]
+
+
+def vf_wasserstein_distance(p: Tensor, q: Tensor, critic: Callable[[Tensor], Tensor]) -> Tensor:
+    """The critic's estimate of W(mu, nu): mean f(p) - mean f(q).
+
+    Args:
+        p: (batch, ...) samples of mu (real). q: (batch', ...) samples of nu (generated).
+        critic: maps (batch, ...) to (batch,) or (batch, 1).
+
+    Returns:
+        A single-element tensor, differentiable in the critic's parameters (and in p, q).
+    """
+    return critic(p).mean() - critic(q).mean()
+
+
+def lp_reg(x: Tensor, y: Tensor, critic: Callable[[Tensor], Tensor]) -> Tensor:
+    """The Lipschitz penalty: batch mean of max(0, ||grad f(x_hat)||_2 - 1)^2.
+
+    x_hat = t x + (1 - t) y with t ~ U[0, 1] drawn per example.
+
+    Args:
+        x: (batch, ...) real samples. y: (batch, ...) generated samples, the same shape.
+        critic: maps (batch, ...) to (batch,) or (batch, 1).
+
+    Returns:
+        A single-element tensor, differentiable in the critic's parameters (the penalty trains
+        the critic; no gradient flows back into x or y).
+    """
+    if x.shape != y.shape:
+        raise ValueError(f"x has shape {tuple(x.shape)} but y has shape {tuple(y.shape)}")
+    t = torch.rand((x.shape[0],) + (1,) * (x.ndim - 1), device=x.device, dtype=x.dtype)
+    x_hat = (t * x.detach() + (1 - t) * y.detach()).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+    norm = grad.flatten(1).norm(2, dim=1)
+    return F.relu(norm - 1).pow(2).mean()
+
+
+class Critic(nn.Module):
+    """The course's DCGAN-style critic for 3x32x32: convolutions 3-64-128-256-1 with 4x4
+    kernels and LeakyReLU(0.2), no normalisation (the penalty needs per-example gradients).
+    ``width`` scales the channels (64 in the course)."""
+
+    def __init__(self, channels: int = 3, width: int = 64) -> None:
+        super().__init__()
+        w = width
+        self.net = nn.Sequential(
+            nn.Conv2d(channels, w, 4, 2, 1), nn.LeakyReLU(0.2),  # 16x16
+            nn.Conv2d(w, 2 * w, 4, 2, 1), nn.LeakyReLU(0.2),  # 8x8
+            nn.Conv2d(2 * w, 4 * w, 4, 2, 1), nn.LeakyReLU(0.2),  # 4x4
+            nn.Conv2d(4 * w, 1, 4, 1, 0),  # 1x1
+        )  # fmt: skip
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x (B, C, 32, 32) in [-1, 1] -> (B,)."""
+        return self.net(x).flatten()
+
+
+class Generator(nn.Module):
+    """The course's DCGAN-style generator: z (B, 100) as 100x1x1, transposed convolutions
+    256-128-64-3 with BatchNorm and ReLU, tanh output: (B, 3, 32, 32) in [-1, 1]."""
+
+    def __init__(self, latent_dim: int = 100, channels: int = 3, width: int = 64) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        w = width
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(latent_dim, 4 * w, 4, 1, 0), nn.BatchNorm2d(4 * w), nn.ReLU(),  # 4
+            nn.ConvTranspose2d(4 * w, 2 * w, 4, 2, 1), nn.BatchNorm2d(2 * w), nn.ReLU(),  # 8
+            nn.ConvTranspose2d(2 * w, w, 4, 2, 1), nn.BatchNorm2d(w), nn.ReLU(),  # 16
+            nn.ConvTranspose2d(w, channels, 4, 2, 1), nn.Tanh(),  # 32
+        )  # fmt: skip
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.net(z.view(z.shape[0], -1, 1, 1))
+
+
+class MLPGenerator(nn.Module):
+    """MLP generator for 1x28x28: 100-256-512-1024-784 with BatchNorm and LeakyReLU, tanh."""
+
+    def __init__(self, latent_dim: int = 100, hidden: int = 256) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        h = hidden
+        self.net = nn.Sequential(
+            nn.Linear(latent_dim, h), nn.LeakyReLU(0.2),
+            nn.Linear(h, 2 * h), nn.BatchNorm1d(2 * h), nn.LeakyReLU(0.2),
+            nn.Linear(2 * h, 4 * h), nn.BatchNorm1d(4 * h), nn.LeakyReLU(0.2),
+            nn.Linear(4 * h, 784), nn.Tanh(),
+        )  # fmt: skip
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.net(z).view(-1, 1, 28, 28)
+
+
+class MLPDiscriminator(nn.Module):
+    """MLP discriminator for 1x28x28: 784-512-256-1 with LeakyReLU; returns logits (B,)."""
+
+    def __init__(self, hidden: int = 256) -> None:
+        super().__init__()
+        h = hidden
+        self.net = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(784, 2 * h), nn.LeakyReLU(0.2),
+            nn.Linear(2 * h, h), nn.LeakyReLU(0.2),
+            nn.Linear(h, 1),
+        )  # fmt: skip
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x).flatten()
+
+
+def train_gan(
+    name: str,
+    generator: nn.Module,
+    critic: nn.Module,
+    images: Tensor,
+    *,
+    iterations: int,
+    loss: Literal["wgan-lp", "vanilla"] = "wgan-lp",
+    batch_size: int = 64,
+    n_critic: int = 5,
+    lam: float = 10.0,
+    lr: float = 1e-4,
+    betas: tuple[float, float] = (0.5, 0.9),
+    device: torch.device | str = "cpu",
+    seed: int = 0,
+    eval_fn: Callable[[int], dict[str, float]] | None = None,
+    eval_every: int | None = None,
+    log_every: int = 50,
+    snapshot_samples: int = 64,
+    checkpoint_dir: str | None = None,
+    force: bool = False,
+    progress: bool = True,
+) -> tuple[TrainResult, Snapshots]:
+    """Train a GAN for ``iterations`` generator updates.
+
+    ``wgan-lp``: ``n_critic`` critic updates per generator update on
+    ``-(mean f(x) - mean f(y)) + lam * lp_reg``; the generator minimises ``-mean f(g(z))``.
+    ``vanilla``: one discriminator update per generator update with the binary cross-entropy,
+    and the non-saturating generator loss ``-log D(g(z))``.
+
+    Real images: ``images`` (N, C, H, W) uint8, kept on the device and scaled to [-1, 1]; each
+    critic update takes the next batch of :class:`~helpers.batches.DeviceBatches`. Real and
+    generated images go through the critic in one pass.
+
+    Returns the :class:`~helpers.training.TrainResult` (history: ``wasserstein`` and ``lp``, or
+    ``d_loss``; ``g_loss``; and what ``eval_fn`` returns every ``eval_every`` iterations) and
+    :class:`~helpers.training.Snapshots` of generated images for fixed z at each evaluation and
+    at the start, as uint8.
+    """
+    device = torch.device(device)
+    generator.to(device)
+    critic.to(device)
+    batches = DeviceBatches(images, None, batch_size, device=device, seed=seed, scale="symmetric")
+    opt_g = torch.optim.Adam(generator.parameters(), lr=lr, betas=betas)
+    opt_c = torch.optim.Adam(critic.parameters(), lr=lr, betas=betas)
+    updates = n_critic if loss == "wgan-lp" else 1
+    g = torch.Generator().manual_seed(seed + 777)
+    fixed_z = torch.randn(snapshot_samples, generator.latent_dim, generator=g).to(device)
+    snapshots = Snapshots()
+
+    def snapshot(step: int) -> None:
+        generator.eval()
+        with torch.no_grad():
+            fake = generator(fixed_z)
+        snapshots.add(step, ((fake + 1) * 127.5).round().clamp(0, 255).to(torch.uint8))
+        generator.train()
+
+    snapshot(0)
+
+    def noise(n: int) -> Tensor:
+        return torch.randn(n, generator.latent_dim, device=device)
+
+    def step_fn(step: int) -> dict[str, Tensor]:
+        metrics: dict[str, Tensor] = {}
+        for j in range(updates):
+            real, _ = batches.batch_at(step * updates + j)
+            with torch.no_grad():
+                fake = generator(noise(real.shape[0]))
+            scores = critic(torch.cat([real, fake]))
+            real_scores, fake_scores = scores[: real.shape[0]], scores[real.shape[0] :]
+            if loss == "wgan-lp":
+                distance = real_scores.mean() - fake_scores.mean()
+                penalty = lp_reg(real, fake, critic)
+                critic_loss = -distance + lam * penalty
+            else:
+                critic_loss = F.binary_cross_entropy_with_logits(
+                    real_scores, torch.ones_like(real_scores)
+                ) + F.binary_cross_entropy_with_logits(fake_scores, torch.zeros_like(fake_scores))
+            opt_c.zero_grad(set_to_none=True)
+            critic_loss.backward()
+            opt_c.step()
+        if loss == "wgan-lp":
+            metrics["wasserstein"] = distance.detach()
+            metrics["lp"] = penalty.detach()
+        else:
+            metrics["d_loss"] = critic_loss.detach()
+        for p in critic.parameters():
+            p.requires_grad_(False)
+        fake_scores = critic(generator(noise(batch_size)))
+        if loss == "wgan-lp":
+            g_loss = -fake_scores.mean()
+        else:
+            g_loss = F.binary_cross_entropy_with_logits(fake_scores, torch.ones_like(fake_scores))
+        opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_g.step()
+        for p in critic.parameters():
+            p.requires_grad_(True)
+        metrics["g_loss"] = g_loss.detach()
+        return metrics
+
+    def evaluate(step: int) -> dict[str, float]:
+        snapshot(step)
+        if eval_fn is None:
+            return {}
+        generator.eval()
+        out = eval_fn(step)
+        generator.train()
+        return out
+
+    config = {
+        "loss": loss, "iterations": iterations, "batch_size": batch_size, "n_critic": updates,
+        "lam": lam, "lr": lr, "betas": list(betas), "seed": seed, "images": images.shape[0],
+        "generator": sum(p.numel() for p in generator.parameters()),
+        "critic": sum(p.numel() for p in critic.parameters()),
+    }  # fmt: skip
+    result = train(
+        name, step_fn, iterations,
+        {"generator": generator, "critic": critic, "opt_g": opt_g, "opt_c": opt_c,
+         "snapshots": snapshots},
+        checkpoint_dir=checkpoint_dir, eval_fn=evaluate, eval_every=eval_every or iterations,
+        log_every=log_every, force=force, config=config, progress=progress,
+    )  # fmt: skip
+    generator.eval()
+    return result, snapshots
