@@ -79,6 +79,9 @@ def test_lp_gradients_reach_the_critic_only():
 
 def test_functions_on_image_batches():
     critic = Critic(width=4)
+    with torch.no_grad():  # steep enough that the gradient norm exceeds 1 and is penalised
+        for p in critic.parameters():
+            p.mul_(8)
     real, fake = torch.rand(6, 3, 32, 32) * 2 - 1, torch.rand(6, 3, 32, 32) * 2 - 1
     assert vf_wasserstein_distance(real, fake, critic).numel() == 1
     lp = lp_reg(real, fake, critic)
@@ -167,10 +170,13 @@ def test_vanilla_trainer_steps():
 
 def test_gan_non_finite_stops(tmp_path):
     images, _ = synthetic.house_numbers(64, 0)
-    with pytest.raises(NonFiniteLossError, match="at step"):
+    critic = Critic(width=4)
+    with torch.no_grad():
+        critic.net[0].weight[0, 0, 0, 0] = float("nan")  # a broken critic: every score is NaN
+    with pytest.raises(NonFiniteLossError, match="at step 0"):
         train_gan(
-            "nan", Generator(width=4), Critic(width=4), images, iterations=5, batch_size=16,
-            lam=float("nan"), log_every=1, checkpoint_dir=str(tmp_path), progress=False,
+            "nan", Generator(width=4), critic, images, iterations=5, batch_size=16, log_every=1,
+            checkpoint_dir=str(tmp_path), progress=False,
         )  # fmt: skip
 
 
