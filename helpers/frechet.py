@@ -25,6 +25,7 @@ from .training import train
 __all__ = [
     "FeatureClassifier",
     "FrechetScorer",
+    "build_scorer",
     "feature_statistics",
     "frechet_distance",
     "train_feature_classifier",
@@ -182,3 +183,35 @@ class FrechetScorer:
         with torch.no_grad():
             images = torch.cat([generate(min(batch_size, n - i)) for i in range(0, n, batch_size)])
         return self(images)
+
+
+def build_scorer(
+    train_images: Tensor,
+    train_labels: Tensor,
+    test_images: Tensor,
+    *,
+    epochs: int,
+    width: int = 32,
+    device: torch.device | str = "cpu",
+    seed: int = 0,
+    checkpoint_dir: str | None = None,
+    name: str = "feature_classifier",
+    force: bool = False,
+    progress: bool = True,
+) -> tuple[FrechetScorer, float]:
+    """Train the feature classifier on the training split and return a scorer against the test
+    split, with the floor: the distance of as many real training images as test images.
+
+    Args:
+        train_images, test_images: (N, C, H, W) uint8; train_labels: (N,) int64.
+
+    Returns:
+        ``(scorer, floor)``.
+    """
+    model = train_feature_classifier(
+        train_images, train_labels, epochs=epochs, width=width, device=device, seed=seed,
+        checkpoint_dir=checkpoint_dir, name=name, force=force, progress=progress,
+    )  # fmt: skip
+    scorer = FrechetScorer(model, test_images)
+    n = min(len(test_images), len(train_images))
+    return scorer, scorer(train_images[:n])

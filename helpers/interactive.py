@@ -18,6 +18,7 @@ __all__ = [
     "interpolate_data",
     "interpolate_latent",
     "latent_perturbations",
+    "most_visible_dims",
 ]
 
 
@@ -49,6 +50,15 @@ def latent_perturbations(
         codes[row, :, d] += offsets
     images = _decode(generate, codes.reshape(-1, z.shape[0]))
     return images.reshape(len(dims), len(eps), *images.shape[1:])
+
+
+def most_visible_dims(
+    generate: Callable[[Tensor], Tensor], z: Tensor, eps: float, k: int
+) -> list[int]:
+    """The ``k`` coordinates of z whose change by ``eps`` changes the image most (mean |dx|)."""
+    grid = latent_perturbations(generate, z, list(range(z.shape[0])), [0.0, eps])
+    change = (grid[:, 1] - grid[:, 0]).abs().flatten(1).mean(1)
+    return change.topk(k).indices.tolist()
 
 
 def _alphas(alphas: Sequence[float] | Tensor, like: Tensor) -> Tensor:

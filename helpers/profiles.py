@@ -48,6 +48,20 @@ class VAEBudget:
 
 
 @dataclass(frozen=True)
+class GANBudget:
+    """Budget of ``02_gans`` (Problem 2). The course: 50000 generator iterations, width 64."""
+
+    iterations: int  # WGAN-LP generator iterations
+    width: int = 64  # DCGAN channel width of critic and generator
+    eval_every: int = 2500  # Frechet distance every this many iterations
+    fd_samples: int = 10_000  # generated and test images per Frechet distance
+    classifier_epochs: int = 5
+    classifier_width: int = 32
+    vanilla_iterations: int = 20_000
+    mlp_hidden: int = 256
+
+
+@dataclass(frozen=True)
 class Profile:
     """Every budget of one profile.
 
@@ -62,6 +76,7 @@ class Profile:
     synthetic_test: int | None
     datasets: DatasetsBudget = field(default_factory=lambda: DatasetsBudget(64))
     vae: VAEBudget = field(default_factory=lambda: VAEBudget(epochs=20))
+    gan: GANBudget = field(default_factory=lambda: GANBudget(iterations=50_000))
 
     def synthetic_size(self, split: str, real_size: int) -> int:
         """Number of stand-in images for ``split`` (``real_size``: the real split's size)."""
@@ -87,6 +102,16 @@ PROFILES: dict[str, Profile] = {
             is_samples=8,
             is_test_images=64,
         ),
+        gan=GANBudget(
+            iterations=4,
+            width=4,
+            eval_every=2,
+            fd_samples=128,
+            classifier_epochs=1,
+            classifier_width=8,
+            vanilla_iterations=4,
+            mlp_hidden=16,
+        ),
     ),
     "demo": Profile(
         name="demo",
@@ -105,6 +130,16 @@ PROFILES: dict[str, Profile] = {
             small_latent_epochs=4,
             is_samples=200,
             is_test_images=500,
+        ),
+        gan=GANBudget(
+            iterations=600,
+            width=16,
+            eval_every=150,
+            fd_samples=1000,
+            classifier_epochs=2,
+            classifier_width=16,
+            vanilla_iterations=1500,
+            mlp_hidden=128,
         ),
     ),
     "full": Profile(
