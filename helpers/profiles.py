@@ -53,12 +53,29 @@ class GANBudget:
 
     iterations: int  # WGAN-LP generator iterations
     width: int = 64  # DCGAN channel width of critic and generator
+    lr: float = 1e-4  # Adam, betas (0.5, 0.9); the course's 1e-4
     eval_every: int = 2500  # Frechet distance every this many iterations
     fd_samples: int = 10_000  # generated and test images per Frechet distance
     classifier_epochs: int = 5
     classifier_width: int = 32
     vanilla_iterations: int = 20_000
     mlp_hidden: int = 256
+
+
+@dataclass(frozen=True)
+class AEBudget:
+    """Budget of ``04_autoencoders``: MLP autoencoder and VAEs on MNIST, and the beta sweep."""
+
+    epochs: int
+    latent_dim: int = 16
+    hidden: int = 512
+    batch_size: int = 128
+    lr: float = 1e-3
+    valid_images: int = 10_000  # held out from the training split for the beta sweep
+    sweep_betas: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)
+    fd_samples: int = 10_000
+    classifier_epochs: int = 5
+    classifier_width: int = 32
 
 
 @dataclass(frozen=True)
@@ -77,6 +94,7 @@ class Profile:
     datasets: DatasetsBudget = field(default_factory=lambda: DatasetsBudget(64))
     vae: VAEBudget = field(default_factory=lambda: VAEBudget(epochs=20))
     gan: GANBudget = field(default_factory=lambda: GANBudget(iterations=50_000))
+    ae: AEBudget = field(default_factory=lambda: AEBudget(epochs=20))
 
     def synthetic_size(self, split: str, real_size: int) -> int:
         """Number of stand-in images for ``split`` (``real_size``: the real split's size)."""
@@ -112,6 +130,15 @@ PROFILES: dict[str, Profile] = {
             vanilla_iterations=4,
             mlp_hidden=16,
         ),
+        ae=AEBudget(
+            epochs=1,
+            hidden=32,
+            valid_images=128,
+            sweep_betas=(0.5, 2.0),
+            fd_samples=128,
+            classifier_epochs=1,
+            classifier_width=8,
+        ),
     ),
     "demo": Profile(
         name="demo",
@@ -132,14 +159,24 @@ PROFILES: dict[str, Profile] = {
             is_test_images=500,
         ),
         gan=GANBudget(
-            iterations=600,
+            iterations=800,
             width=16,
-            eval_every=150,
+            lr=3e-4,
+            eval_every=200,
             fd_samples=1000,
             classifier_epochs=2,
             classifier_width=16,
             vanilla_iterations=1500,
             mlp_hidden=128,
+        ),
+        ae=AEBudget(
+            epochs=8,
+            hidden=256,
+            valid_images=2000,
+            sweep_betas=(0.5, 1.0, 2.0),
+            fd_samples=1000,
+            classifier_epochs=2,
+            classifier_width=16,
         ),
     ),
     "full": Profile(

@@ -27,14 +27,20 @@ from .training import Snapshots, TrainResult, train
 __all__ = [
     "ConvVAE",
     "CourseVAE",
+    "MLPAutoencoder",
+    "decoder_means",
     "elbo_terms",
     "evaluate_elbo",
     "importance_sampled_log_likelihood",
     "kl_gaussian_gaussian_analytic",
     "kl_gaussian_gaussian_mc",
+    "latent_manifold",
     "log_likelihood_bernoulli",
     "log_likelihood_normal",
     "log_mean_exp",
+    "prior_samples",
+    "reconstruct",
+    "reconstruction_error",
     "train_vae",
     "vae_loss",
 ]
@@ -192,6 +198,23 @@ class CourseVAE(nn.Module):
         return (self.decoder(z) - 5.0).view(-1, 1, 28, 28)
 
 
+class MLPAutoencoder(CourseVAE):
+    """A deterministic autoencoder with the course MLP's layers (encoder 784-h-h-L).
+
+    It shares the VAEs' interface: ``encode(x)`` returns ``(z, None)`` (no variance: the code
+    is a point, not a distribution), ``decode(z)`` returns logits. :func:`elbo_terms` then uses
+    z itself and a KL of 0, so the same training loop trains it on reconstruction alone.
+    """
+
+    def __init__(self, latent_dim: int = 100, hidden: int = 300) -> None:
+        super().__init__(latent_dim, hidden)
+        self.encoder[-1] = nn.Linear(hidden, latent_dim)
+
+    def encode(self, x: Tensor) -> tuple[Tensor, None]:  # type: ignore[override]
+        """x (B, 1, 28, 28) -> (z (B, L), None)."""
+        return self.encoder(x), None
+
+
 class _ResBlock(nn.Module):
     def __init__(self, channels: int) -> None:
         super().__init__()
@@ -288,6 +311,10 @@ def elbo_terms(
         The ELBO is ``recon - kl``.
     """
     mu, logvar = model.encode(x)
+    if logvar is None:  # a deterministic autoencoder: the code itself, no KL
+        return _bernoulli_log_lik_logits(model.decode(mu), x), torch.zeros(
+            mu.shape[0], device=x.device
+        )
     z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
     recon = _bernoulli_log_lik_logits(model.decode(z), x)
     zeros = torch.zeros_like(mu)
@@ -502,3 +529,66 @@ def train_vae(
     )
     model.eval()
     return result, snapshots
+
+
+# --------------------------------------------------------------------------------------------
+# What a trained VAE shows
+
+
+@torch.no_grad()
+def decoder_means(model: nn.Module, z: Tensor) -> Tensor:
+    """p(x = 1 | z) for codes z (B, L): the decoder's Bernoulli means, (B, 1, 28, 28)."""
+    return torch.sigmoid(model.decode(z))
+
+
+@torch.no_grad()
+def prior_samples(model: nn.Module, n: int, *, generator: torch.Generator | None = None,
+                  device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:  # fmt: skip
+    """Draw z ~ N(0, I), then x ~ p(x|z).
+
+    Returns:
+        (means, samples): the Bernoulli means (n, 1, 28, 28) and binary samples from them.
+    """
+    z = torch.randn(n, model.latent_dim, generator=generator).to(device)
+    means = decoder_means(model, z)
+    return means, torch.bernoulli(means)
+
+
+@torch.no_grad()
+def reconstruct(model: nn.Module, x: Tensor) -> Tensor:
+    """Decoder means at the posterior mean of each image: x (B, 1, 28, 28) -> (B, 1, 28, 28)."""
+    mu, _ = model.encode(x)
+    return decoder_means(model, mu)
+
+
+@torch.no_grad()
+def reconstruction_error(model: nn.Module, x: Tensor, batch_size: int = 1000) -> float:
+    """Mean over images of the summed squared error between x and its reconstruction
+    (:func:`reconstruct`); x (N, 1, 28, 28) in [0, 1]."""
+    model.eval()
+    total = 0.0
+    for i in range(0, x.shape[0], batch_size):
+        xb = x[i : i + batch_size]
+        total += (reconstruct(model, xb) - xb).pow(2).flatten(1).sum(1).sum().item()
+    return total / x.shape[0]
+
+
+@torch.no_grad()
+def latent_manifold(model: nn.Module, n: int = 20, *, device: torch.device | str = "cpu") -> Tensor:
+    """Decoder means over an n x n grid of the prior's quantiles (2-d latent models only).
+
+    The grid's coordinates are Phi^-1(q) for q evenly spaced in (0, 1), so that each cell holds
+    the same prior mass (Kingma & Welling 2014, figure 4).
+
+    Returns:
+        (n * n, 1, 28, 28), row-major: rows go down the second coordinate.
+    """
+    if model.latent_dim != 2:
+        raise ValueError(
+            f"the manifold needs a 2-d latent space, this model's is {model.latent_dim}-d"
+        )
+    q = torch.linspace(0.5 / n, 1 - 0.5 / n, n)
+    values = torch.distributions.Normal(0.0, 1.0).icdf(q)
+    zy, zx = torch.meshgrid(values.flip(0), values, indexing="ij")
+    z = torch.stack([zx.flatten(), zy.flatten()], 1).to(device)
+    return decoder_means(model, z)

@@ -226,3 +226,35 @@ def test_image_explorer_follows_its_slider():
     slider.value = 1.0
     assert calls == [0.0, 1.0]
     assert explorer.image.value != first and explorer.image.value[:4] == b"\x89PNG"
+
+
+class Interrupt(Exception):
+    pass
+
+
+def test_gan_resumes_exactly(tmp_path):
+    images, _ = synthetic.house_numbers(96, 0)
+
+    def run(folder, interrupt=False):
+        torch.manual_seed(0)
+        gen, critic = Generator(width=4), Critic(width=4)
+
+        def eval_fn(step):
+            if interrupt and step == 4:
+                raise Interrupt  # after the checkpoint of step 2, before that of step 4
+            return {"mean_pixel": gen(torch.ones(1, 100)).mean().item()}
+
+        result, _ = train_gan(
+            "w", gen, critic, images, iterations=6, batch_size=16, eval_every=2,
+            eval_fn=eval_fn, checkpoint_dir=str(folder), progress=False, log_every=1,
+        )  # fmt: skip
+        return result, gen
+
+    straight, gen_a = run(tmp_path / "a")
+    with pytest.raises(Interrupt):
+        run(tmp_path / "b", interrupt=True)
+    resumed, gen_b = run(tmp_path / "b")
+    assert resumed.resumed_from == 2
+    assert resumed.history.records == straight.history.records
+    for a, b in zip(gen_a.state_dict().values(), gen_b.state_dict().values(), strict=True):
+        assert torch.equal(a, b)

@@ -201,3 +201,58 @@ def test_mc_kl_training_runs():
         progress=False,
     )  # fmt: skip
     assert result.history.last("valid_elbo") < 0
+
+
+def test_autoencoder_shares_the_vae_interface():
+    from helpers.vae import MLPAutoencoder, reconstruct, reconstruction_error
+
+    x = torch.bernoulli(torch.full((5, 1, 28, 28), 0.3))
+    ae, v = MLPAutoencoder(latent_dim=6, hidden=16), CourseVAE(latent_dim=6, hidden=16)
+    z, logvar = ae.encode(x)
+    assert z.shape == (5, 6) and logvar is None
+    recon, kl = elbo_terms(ae, x)
+    assert torch.equal(kl, torch.zeros(5)) and torch.isfinite(recon).all()
+    for model in (ae, v):  # what the notebook does with either
+        assert reconstruct(model, x).shape == x.shape
+        assert model.decode(model.encode(x)[0]).shape == x.shape
+        assert reconstruction_error(model, x) > 0
+
+
+def test_autoencoder_trains_on_reconstruction():
+    from helpers.vae import MLPAutoencoder
+
+    images, _ = synthetic.digits(384, 0)
+    result, _ = train_vae(
+        "ae", MLPAutoencoder(latent_dim=4, hidden=32), images[:320], images[320:], epochs=3,
+        batch_size=32, lr=1e-3, binary=False, progress=False,
+    )  # fmt: skip
+    _, recon = result.history.series("valid_recon")
+    _, kl = result.history.series("valid_kl")
+    assert recon[-1] > recon[0] and kl == [0.0, 0.0, 0.0]
+
+
+def test_latent_manifold_grid():
+    from helpers.vae import latent_manifold
+
+    class Probe(nn.Module):
+        latent_dim = 2
+
+        def decode(self, z):  # logits whose sigmoid encodes the code: pixel 0 = z_x, 1 = z_y
+            return torch.logit(torch.sigmoid(z)).view(-1, 1, 1, 2)
+
+    grid = torch.logit(latent_manifold(Probe(), 3))
+    assert grid.shape == (9, 1, 1, 2)
+    q = torch.distributions.Normal(0.0, 1.0).icdf(torch.tensor([1 / 6, 5 / 6]))
+    torch.testing.assert_close(grid[0, 0, 0], torch.tensor([q[0], q[1]]))  # top left: low x, high y
+    torch.testing.assert_close(grid[4, 0, 0], torch.zeros(2), atol=1e-5, rtol=0)  # centre: z = 0
+    with pytest.raises(ValueError, match="2-d latent space"):
+        latent_manifold(CourseVAE(latent_dim=3), 2)
+
+
+def test_prior_samples_are_binary_draws_of_the_means():
+    from helpers.vae import prior_samples
+
+    means, samples = prior_samples(CourseVAE(latent_dim=3, hidden=8), 7)
+    assert means.shape == samples.shape == (7, 1, 28, 28)
+    assert set(samples.unique().tolist()) <= {0.0, 1.0}
+    assert ((means > 0) & (means < 1)).all()
