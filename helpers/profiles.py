@@ -161,7 +161,6 @@ PROFILES: dict[str, Profile] = {
         gan=GANBudget(
             iterations=800,
             width=16,
-            lr=3e-4,
             eval_every=200,
             fd_samples=1000,
             classifier_epochs=2,
