@@ -461,13 +461,14 @@ def train_vae(
                           binary=binary, drop_last=False)  # fmt: skip
     total = epochs * len(batches)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    state: dict[str, object] = {"model": model, "optimizer": optimizer}
+    scheduler = None
     if schedule == "cosine":
         scheduler = torch.optim.lr_scheduler.LambdaLR(
             optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
         )
-    elif schedule == "constant":
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
-    else:
+        state["scheduler"] = scheduler
+    elif schedule != "constant":
         raise ValueError(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
     g = torch.Generator().manual_seed(seed + 12345)
     fixed_z = torch.randn(snapshot_samples, model.latent_dim, generator=g).to(device)
@@ -489,12 +490,10 @@ def train_vae(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        scheduler.step()
-        return {
-            "train_elbo": (recon - kl_term).mean().detach(),
-            "train_recon": recon.mean().detach(),
-            "train_kl": kl_term.mean().detach(),
-        }
+        if scheduler is not None:
+            scheduler.step()
+        means = torch.stack([recon.detach(), kl_term.detach()]).mean(1)
+        return {"train_elbo": means[0] - means[1], "train_recon": means[0], "train_kl": means[1]}
 
     def eval_fn(step: int) -> dict[str, float]:
         metrics = evaluate_elbo(model, valid.ordered())
@@ -519,7 +518,7 @@ def train_vae(
         name,
         step_fn,
         total,
-        {"model": model, "optimizer": optimizer, "scheduler": scheduler, "snapshots": snapshots},
+        {**state, "snapshots": snapshots},
         checkpoint_dir=checkpoint_dir,
         steps_per_epoch=len(batches),
         eval_fn=eval_fn,
