@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .batches import DeviceBatches
+from .profiles import VAEBudget
 from .training import Snapshots, TrainResult, train
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "decoder_means",
     "elbo_terms",
     "evaluate_elbo",
+    "fit_problem1",
     "importance_sampled_log_likelihood",
     "kl_gaussian_gaussian_analytic",
     "kl_gaussian_gaussian_mc",
@@ -39,6 +41,7 @@ __all__ = [
     "log_likelihood_normal",
     "log_mean_exp",
     "prior_samples",
+    "problem1_runs",
     "reconstruct",
     "reconstruction_error",
     "train_vae",
@@ -591,3 +594,52 @@ def latent_manifold(model: nn.Module, n: int = 20, *, device: torch.device | str
     zy, zx = torch.meshgrid(values.flip(0), values, indexing="ij")
     z = torch.stack([zx.flatten(), zy.flatten()], 1).to(device)
     return decoder_means(model, z)
+
+
+def problem1_runs(budget: VAEBudget) -> dict[str, tuple[Callable[[], nn.Module], dict[str, Any]]]:
+    """Problem 1's models and the :func:`train_vae` settings of each, from a profile's budget.
+
+    ``notebooks/01_vae.ipynb`` and ``benchmarks/quality_vae.py`` both train from this table,
+    so that either one loads the other's checkpoints.
+
+    Returns:
+        name -> (a function building the model, keyword arguments of :func:`train_vae`).
+    """
+    b = budget
+    small = b.small_latent_epochs or b.epochs
+    return {
+        "course_mlp": (lambda: CourseVAE(b.latent_dim, b.hidden), {"kl": "analytic"}),
+        "course_mlp_mc_kl": (
+            lambda: CourseVAE(b.latent_dim, b.hidden),
+            {"kl": "mc", "num_samples": 1},
+        ),
+        "conv": (
+            lambda: ConvVAE(b.latent_dim, width=b.conv_width, blocks=b.conv_blocks),
+            {"lr": b.conv_lr, "schedule": "cosine"},
+        ),
+        "course_mlp_latent2": (lambda: CourseVAE(2, b.hidden), {"epochs": small}),
+        "course_mlp_latent20": (lambda: CourseVAE(20, b.hidden), {"epochs": small}),
+    }
+
+
+def fit_problem1(
+    name: str,
+    budget: VAEBudget,
+    train_images: Tensor,
+    valid_images: Tensor,
+    *,
+    device: torch.device | str,
+    seed: int,
+    checkpoint_dir: str | None,
+    force: bool = False,
+) -> tuple[nn.Module, TrainResult, Snapshots]:
+    """Build (seeded) and train, or load, one of :func:`problem1_runs`' models."""
+    make, kwargs = problem1_runs(budget)[name]
+    kwargs = {"epochs": budget.epochs, "lr": budget.lr, **kwargs}
+    torch.manual_seed(seed)
+    model = make()
+    result, snapshots = train_vae(
+        name, model, train_images, valid_images, batch_size=budget.batch_size, device=device,
+        seed=seed, checkpoint_dir=checkpoint_dir, force=force, **kwargs,
+    )  # fmt: skip
+    return model, result, snapshots

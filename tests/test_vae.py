@@ -256,3 +256,23 @@ def test_prior_samples_are_binary_draws_of_the_means():
     assert means.shape == samples.shape == (7, 1, 28, 28)
     assert set(samples.unique().tolist()) <= {0.0, 1.0}
     assert ((means > 0) & (means < 1)).all()
+
+
+def test_problem1_runs_share_checkpoints(tmp_path):
+    """The notebook and benchmarks/quality_vae.py train from one table: a second fit loads."""
+    from helpers.profiles import PROFILES
+    from helpers.vae import fit_problem1, problem1_runs
+
+    budget = PROFILES["smoke"].vae
+    assert list(problem1_runs(budget)) == [
+        "course_mlp", "course_mlp_mc_kl", "conv", "course_mlp_latent2", "course_mlp_latent20",
+    ]  # fmt: skip
+    images, _ = synthetic.digits(160, 0, binarized=True)
+    for name in ("course_mlp_latent2", "conv"):
+        kwargs = {"device": "cpu", "seed": 0, "checkpoint_dir": str(tmp_path)}
+        first, r1, _ = fit_problem1(name, budget, images[:128], images[128:], **kwargs)
+        again, r2, _ = fit_problem1(name, budget, images[:128], images[128:], **kwargs)
+        assert not r1.loaded and r2.loaded
+        assert first.latent_dim == again.latent_dim
+        for a, b in zip(first.state_dict().values(), again.state_dict().values(), strict=True):
+            assert torch.equal(a, b)
