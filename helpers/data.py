@@ -544,7 +544,10 @@ def _cifar_fetch(root: Path, split: str) -> None:
         archive = Path(tmp) / "cifar-10-python.tar.gz"
         _download(_cifar_urls(split)[0], archive)
         with tarfile.open(archive) as tar:
-            tar.extractall(tmp, filter="data")
+            try:
+                tar.extractall(tmp, filter="data")  # refuses links and paths outside tmp
+            except TypeError:  # Python without extraction filters (< 3.10.12 / 3.11.4)
+                tar.extractall(tmp)
         target = root / _CIFAR_FOLDER
         if target.exists():
             shutil.rmtree(target)

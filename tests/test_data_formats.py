@@ -334,3 +334,28 @@ def test_data_dir_from_environment(monkeypatch, tmp_path):
     assert data.data_dir() == tmp_path
     monkeypatch.delenv("WORKBOOK_DATA_DIR")
     assert data.data_dir() == Path(data.__file__).resolve().parent.parent / "data"
+
+
+def test_cifar_download_and_extract(tmp_path, monkeypatch, sizes):
+    """The archive is fetched, extracted in a temporary folder, then moved into place."""
+    import tarfile
+
+    sizes("cifar10", train=5, test=1)
+    source = tmp_path / "source"
+    xs = {
+        f"data_batch_{i}": RNG.integers(0, 256, (1, 32, 32, 3), dtype=np.uint8) for i in range(1, 6)
+    }
+    xs["test_batch"] = RNG.integers(0, 256, (1, 32, 32, 3), dtype=np.uint8)
+    write_cifar(source, xs, {k: np.array([3]) for k in xs})
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        tar.add(source / "cifar-10-batches-py", arcname="cifar-10-batches-py")
+    monkeypatch.setenv("WORKBOOK_OFFLINE", "")
+    monkeypatch.setattr(data, "_why_no_download", lambda urls, download: None)
+    monkeypatch.setattr(
+        data.urllib.request, "urlopen", lambda url, timeout: io.BytesIO(archive.getvalue())
+    )
+    root = tmp_path / "data"
+    x, y = load("cifar10", "test", source="real", root=root)
+    assert np.array_equal(x.permute(0, 2, 3, 1).numpy(), xs["test_batch"]) and y.tolist() == [3]
+    assert sorted(p.name for p in root.iterdir()) == ["cifar-10-batches-py", "cifar10.npz"]
