@@ -46,7 +46,8 @@ def main(names: list[str]) -> None:
             checkpoint_dir=str(wb.checkpoint_dir),
         )  # fmt: skip
         torch.manual_seed(wb.seed)
-        log_px = importance_sampled_log_likelihood(model, x_eval, b.is_samples).mean().item()
+        log_px = importance_sampled_log_likelihood(model, x_eval, b.is_samples, progress=True)
+        log_px = log_px.mean().item()
         chunks = [(x_eval[i : i + 1000], None) for i in range(0, x_eval.shape[0], 1000)]
         entry = {
             "valid_elbo": result.history.last("valid_elbo"),

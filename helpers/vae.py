@@ -20,6 +20,7 @@ from typing import Any, Literal
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from tqdm.auto import tqdm
 
 from .batches import DeviceBatches
 from .profiles import VAEBudget
@@ -367,7 +368,7 @@ def importance_sampled_log_likelihood(
     *,
     batch_size: int = 100,
     max_rows: int = 20_000,
-    progress: Callable[[Iterator[int]], Iterator[int]] | None = None,
+    progress: bool = False,
 ) -> Tensor:
     """log p(x) for each example, estimated by importance sampling with q(z|x) as proposal.
 
@@ -380,7 +381,7 @@ def importance_sampled_log_likelihood(
         batch_size: examples encoded at once.
         max_rows: at most this many (example, sample) pairs are decoded at once, which bounds
             memory: the K samples are vectorised in chunks of ``max_rows // batch_size``.
-        progress: wraps the iterator over batch starts (e.g. ``tqdm``).
+        progress: show a progress bar over the batches.
 
     Returns:
         (N,) the estimates, float32, on the device of ``x``.
@@ -388,10 +389,8 @@ def importance_sampled_log_likelihood(
     was_training = model.training
     model.eval()
     out = []
-    starts: Iterator[int] = iter(range(0, x.shape[0], batch_size))
-    if progress is not None:
-        starts = progress(starts)
-    for start in starts:
+    starts = range(0, x.shape[0], batch_size)
+    for start in tqdm(starts, desc=f"log p(x), K = {num_samples}", disable=not progress):
         xb = x[start : start + batch_size]
         b = xb.shape[0]
         mu, logvar = model.encode(xb)
