@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -21,9 +22,11 @@ from torchvision.models.resnet import BasicBlock, ResNet
 __all__ = [
     "CosineSimilarity",
     "SimSiam",
+    "embed",
     "knn_accuracy",
     "output_std",
     "resnet18_cifar",
+    "train_simsiam",
 ]
 
 
@@ -178,3 +181,126 @@ def output_std(z: Tensor) -> float:
     collapses to one point (Chen & He, 2021, figure 2). Multiply by sqrt(d) to compare sizes.
     """
     return F.normalize(z.float(), dim=1).std(0).mean().item()
+
+
+@torch.no_grad()
+def embed(
+    model: SimSiam, images: Tensor, *, batch_size: int = 512, normalize: Callable[[Tensor], Tensor]
+) -> tuple[Tensor, Tensor]:
+    """Backbone features and projector outputs z of uint8 images (N, 3, H, W), in eval mode.
+
+    Returns:
+        (features (N, prev_dim), z (N, dim)), float32, on the model's device.
+    """
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    feats, zs = [], []
+    for start in range(0, images.shape[0], batch_size):
+        x = normalize(images[start : start + batch_size].to(device).float() / 255)
+        h = model.backbone(x)
+        feats.append(h.float())
+        zs.append(model.encoder.fc(h).float())
+    model.train(was_training)
+    return torch.cat(feats), torch.cat(zs)
+
+
+def train_simsiam(
+    name: str,
+    model: SimSiam,
+    train_images: Tensor,
+    train_labels: Tensor,
+    test_images: Tensor,
+    test_labels: Tensor,
+    *,
+    epochs: int,
+    batch_size: int = 512,
+    base_lr: float = 0.03,
+    momentum: float = 0.9,
+    weight_decay: float = 5e-4,
+    fix_pred_lr: bool = True,
+    device: torch.device | str = "cpu",
+    seed: int = 0,
+    knn_k: int = 200,
+    std_images: int = 1000,
+    checkpoint_dir: str | None = None,
+    force: bool = False,
+    progress: bool = True,
+):
+    """Train SimSiam with the course's recipe; monitor it every epoch.
+
+    SGD with momentum, lr = base_lr x batch / 256 with cosine decay over training (the
+    predictor's lr stays fixed when ``fix_pred_lr``), weight decay; two views per image from
+    :class:`helpers.augment.SimSiamAugment`, made on the device. On CUDA: bf16 autocast and
+    channels_last. Every epoch the history gets the mean ``loss``, ``knn_accuracy`` (backbone
+    features, percent), ``knn_accuracy_z`` (projector output) and ``output_std`` (of z on
+    ``std_images`` held-out test images).
+
+    Args:
+        train_images, test_images: (N, 3, H, W) uint8; train_labels, test_labels: (N,) int64
+            (labels are used by the kNN monitor only).
+
+    Returns:
+        the :class:`~helpers.training.TrainResult`.
+    """
+    from .augment import SimSiamAugment
+    from .batches import DeviceBatches
+    from .training import train
+
+    device = torch.device(device)
+    cuda = device.type == "cuda"
+    model.to(device)
+    if cuda:
+        model.to(memory_format=torch.channels_last)
+    batches = DeviceBatches(train_images, train_labels, batch_size, device=device, seed=seed)
+    aug = SimSiamAugment(size=train_images.shape[-1])
+    lr = base_lr * batch_size / 256
+    predictor = [p for p in model.predictor.parameters() if p.requires_grad]
+    others = [
+        p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("predictor.")
+    ]
+    groups = [{"params": others, "fix_lr": False}]
+    if predictor:
+        groups.append({"params": predictor, "fix_lr": fix_pred_lr})
+    optimizer = torch.optim.SGD(groups, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    total = epochs * len(batches)
+    test_images, test_labels = test_images.to(device), test_labels.to(device)
+
+    def step(i: int) -> dict[str, Tensor]:
+        scale = 0.5 * (1 + math.cos(math.pi * i / total))
+        for group in optimizer.param_groups:
+            group["lr"] = lr if group["fix_lr"] else lr * scale
+        x, _ = batches.batch_at(i)
+        x1, x2 = aug(x)  # the global RNG: saved in checkpoints, so a resumed run is exact
+        if cuda:
+            x1 = x1.contiguous(memory_format=torch.channels_last)
+            x2 = x2.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
+            loss = model.loss(*model(x1, x2))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return {"loss": loss.detach().float()}
+
+    def evaluate(i: int) -> dict[str, float]:
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
+            train_h, train_z = embed(model, batches.images, normalize=aug.normalize)
+            test_h, test_z = embed(model, test_images, normalize=aug.normalize)
+        labels = batches.labels
+        return {
+            "knn_accuracy": knn_accuracy(train_h, labels, test_h, test_labels, k=knn_k),
+            "knn_accuracy_z": knn_accuracy(train_z, labels, test_z, test_labels, k=knn_k),
+            "output_std": output_std(test_z[:std_images]),
+        }
+
+    config = {
+        "epochs": epochs, "batch_size": batch_size, "base_lr": base_lr, "momentum": momentum,
+        "weight_decay": weight_decay, "fix_pred_lr": fix_pred_lr, "seed": seed,
+        "stop_gradient": model.stop_gradient, "MLP_mode": model.MLP_mode,
+        "parameters": sum(p.numel() for p in model.parameters()), "images": train_images.shape[0],
+    }  # fmt: skip
+    return train(
+        name, step, total, {"model": model, "optimizer": optimizer},
+        checkpoint_dir=checkpoint_dir, steps_per_epoch=len(batches), eval_fn=evaluate,
+        force=force, config=config, progress=progress,
+    )  # fmt: skip

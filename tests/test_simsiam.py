@@ -163,3 +163,42 @@ def test_normalisation():
     out = aug.normalize(x)
     expected = (0.5 - torch.tensor(aug.mean)) / torch.tensor(aug.std)
     torch.testing.assert_close(out[0, :, 0, 0], expected)
+
+
+class TinyEncoder(torch.nn.Module):
+    """A small stand-in backbone with the torchvision ResNet's interface (``fc``)."""
+
+    def __init__(self, num_classes: int = 10, zero_init_residual: bool = False) -> None:
+        super().__init__()
+        self.body = torch.nn.Sequential(
+            torch.nn.Conv2d(3, 8, 3, 2, 1), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
+            torch.nn.Flatten(),
+        )  # fmt: skip
+        self.fc = torch.nn.Linear(8, num_classes)
+
+    def forward(self, x):
+        return self.fc(self.body(x))
+
+
+def test_training_loop_records_the_monitors(tmp_path):
+    from helpers import synthetic
+    from helpers.simsiam import train_simsiam
+
+    torch.manual_seed(0)
+    x, y = synthetic.objects(96, 0)
+    xt, yt = synthetic.objects(32, 1)
+    model = SimSiam(TinyEncoder, dim=16, pred_dim=4)
+    result = train_simsiam(
+        "s", model, x, y, xt, yt, epochs=2, batch_size=32, knn_k=5,
+        checkpoint_dir=str(tmp_path), progress=False,
+    )  # fmt: skip
+    for key in ("loss", "knn_accuracy", "knn_accuracy_z", "output_std"):
+        _, values = result.history.series(key, x="epoch")
+        assert len(values) == 2, key
+    assert -1 <= result.history.last("loss") <= 1
+    assert 0 <= result.history.last("knn_accuracy") <= 100
+    again = train_simsiam(
+        "s", SimSiam(TinyEncoder, dim=16, pred_dim=4), x, y, xt, yt, epochs=2, batch_size=32,
+        knn_k=5, checkpoint_dir=str(tmp_path), progress=False,
+    )  # fmt: skip
+    assert again.loaded
