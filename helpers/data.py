@@ -282,7 +282,7 @@ def _checked(
 class _Layout:
     """Where a split's files live, how to parse them and how to fetch them."""
 
-    files: Callable[[Path, str], list[Path]]  # candidates; the first complete set is used
+    files: Callable[[Path, str], list[Path]]  # the files one split needs
     parse: Callable[[list[Path], DatasetSpec, str], tuple[Array, Array | None]]
     fetch: Callable[[Path, str], None]
     urls: Callable[[str], list[str]]

@@ -188,11 +188,7 @@ def train_gan(
     snapshots = Snapshots()
 
     def snapshot(step: int) -> None:
-        generator.eval()
-        with torch.no_grad():
-            fake = generator(fixed_z)
-        snapshots.add(step, ((fake + 1) * 127.5).round().clamp(0, 255).to(torch.uint8))
-        generator.train()
+        snapshots.capture(step, generator, lambda: generator(fixed_z), value_range=(-1, 1))
 
     snapshot(0)
 

@@ -19,6 +19,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torchvision.models.resnet import BasicBlock, ResNet
 
+from .training import TrainResult
+
 __all__ = [
     "CosineSimilarity",
     "SimSiam",
@@ -226,7 +228,7 @@ def train_simsiam(
     checkpoint_dir: str | None = None,
     force: bool = False,
     progress: bool = True,
-):
+) -> TrainResult:
     """Train SimSiam with the course's recipe; monitor it every epoch.
 
     SGD with momentum, lr = base_lr x batch / 256 with cosine decay over training (the

@@ -95,6 +95,22 @@ class Snapshots:
     def add(self, step: int, tensor: Tensor) -> None:
         self.items[int(step)] = tensor.detach().cpu()
 
+    @torch.no_grad()
+    def capture(
+        self,
+        step: int,
+        module: nn.Module,
+        render: Callable[[], Tensor],
+        value_range: tuple[float, float] = (0.0, 1.0),
+    ) -> None:
+        """Keep ``render()`` (images in ``value_range``) as uint8, with ``module`` in eval mode."""
+        was_training = module.training
+        module.eval()
+        low, high = value_range
+        images = (render() - low) / (high - low) * 255
+        self.add(step, images.round().clamp(0, 255).to(torch.uint8))
+        module.train(was_training)
+
     def state_dict(self) -> dict[str, Any]:
         return {"items": dict(self.items)}
 

@@ -14,7 +14,7 @@ and the notebooks rely on:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 import torch
@@ -344,7 +344,7 @@ def vae_loss(recon: Tensor, kl: Tensor, beta: float = 1.0) -> Tensor:
 
 @torch.no_grad()
 def evaluate_elbo(
-    model: nn.Module, batches: Iterator[tuple[Tensor, Tensor | None]]
+    model: nn.Module, batches: Iterable[tuple[Tensor, Tensor | None]]
 ) -> dict[str, float]:
     """Mean per-example ELBO, reconstruction and KL (analytic) over ``batches`` (eval mode)."""
     was_training = model.training
@@ -477,11 +477,7 @@ def train_vae(
     snapshots = Snapshots()
 
     def snapshot(step: int) -> None:
-        model.eval()
-        with torch.no_grad():
-            means = torch.sigmoid(model.decode(fixed_z))
-        snapshots.add(step, (means * 255).round().to(torch.uint8))
-        model.train()
+        snapshots.capture(step, model, lambda: torch.sigmoid(model.decode(fixed_z)))
 
     snapshot(0)
 
