@@ -7,7 +7,8 @@ Course: PIL images through RandomResizedCrop(32, scale=(0.08, 1)), RandomHorizon
 RandomApply([ColorJitter(0.4, 0.4, 0.4, 0.1)], p=0.8), RandomGrayscale(0.2), ToTensor, Normalize,
 twice per image (TwoCropsTransform), behind a DataLoader with 2 workers, batch 512. Workbook:
 :class:`helpers.augment.SimSiamAugment` on uint8 batches already on the device. Prints images
-(two views each) per second and the ratio, measured in this one process.
+(two views each) per second and the ratio, measured in this one process; also
+kornia.augmentation's equivalent pipeline when kornia is installed.
 """
 
 from __future__ import annotations
@@ -72,6 +73,31 @@ def workbook(images: torch.Tensor, device: torch.device) -> float:
     return seen / (time.perf_counter() - began)
 
 
+def kornia_pipeline(images: torch.Tensor, device: torch.device) -> float | None:
+    """The same augmentations with kornia.augmentation (per-example parameters, batched), if
+    kornia is installed (it is not a dependency: ``pip install kornia`` to compare)."""
+    try:
+        import kornia.augmentation as K
+    except ImportError:
+        return None
+    pipeline = torch.nn.Sequential(
+        K.RandomResizedCrop((32, 32), scale=(0.08, 1.0)),
+        K.RandomHorizontalFlip(),
+        K.ColorJitter(0.4, 0.4, 0.4, 0.1, p=0.8),
+        K.RandomGrayscale(p=0.2),
+        K.Normalize(torch.tensor(CIFAR_MEAN), torch.tensor(CIFAR_STD)),
+    ).to(device)
+    batches = DeviceBatches(images, None, 512, device=device)
+    pipeline(batches.batch_at(0)[0])  # warm-up
+    began, seen = time.perf_counter(), 0
+    for x, _ in batches.epoch(0):
+        views = pipeline(x), pipeline(x)
+        seen += views[0].shape[0]
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return seen / (time.perf_counter() - began)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--device", default=None)
@@ -82,11 +108,15 @@ def main() -> None:
     images, _ = synthetic.objects(args.n, 0)
     slow = course(images.permute(0, 2, 3, 1).contiguous().numpy(), device, args.workers)
     fast = workbook(images, device)
+    other = kornia_pipeline(images, device)
     print(f"two-view SimSiam augmentation, 32x32, batch 512, device {device}:")
     label = f"torchvision PIL pipeline, DataLoader with {args.workers} workers:"
     print(f"  {label} {slow:10,.0f} images/s")
     print(f"  batched on the device (helpers.augment):              {fast:10,.0f} images/s")
-    print(f"  ratio: {fast / slow:.1f}x")
+    if other is not None:
+        print(f"  kornia.augmentation, batched on the device:          {other:10,.0f} images/s")
+    print(f"  ratio: {fast / slow:.1f}x the torchvision pipeline", end="")
+    print(f", {fast / other:.1f}x kornia" if other is not None else " (kornia not installed)")
 
 
 if __name__ == "__main__":

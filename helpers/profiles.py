@@ -79,6 +79,29 @@ class AEBudget:
 
 
 @dataclass(frozen=True)
+class SimSiamBudget:
+    """Budget of ``03_simsiam`` (Problem 3). The course: ResNet-18, dim 2048, pred_dim 512,
+    batch 512, lr 0.03 x batch / 256 with cosine decay, 100 epochs.
+
+    The backbone is :func:`helpers.simsiam.cifar_resnet` ``(width, blocks, stem_stride)``;
+    the full profile's (64, (2, 2, 2, 2), 1) is the CIFAR ResNet-18.
+    """
+
+    epochs: int
+    batch_size: int = 512
+    base_lr: float = 0.03  # lr = base_lr x batch_size / 256
+    dim: int = 2048
+    pred_dim: int = 512
+    width: int = 64
+    blocks: tuple[int, ...] = (2, 2, 2, 2)
+    stem_stride: int = 1
+    train_images: int | None = None  # None: the whole split
+    test_images: int | None = None
+    knn_k: int = 200
+    linear_epochs: int = 100  # the optional linear evaluation, on frozen features
+
+
+@dataclass(frozen=True)
 class Profile:
     """Every budget of one profile.
 
@@ -95,6 +118,7 @@ class Profile:
     vae: VAEBudget = field(default_factory=lambda: VAEBudget(epochs=20))
     gan: GANBudget = field(default_factory=lambda: GANBudget(iterations=50_000))
     ae: AEBudget = field(default_factory=lambda: AEBudget(epochs=20))
+    simsiam: SimSiamBudget = field(default_factory=lambda: SimSiamBudget(epochs=100))
 
     def synthetic_size(self, split: str, real_size: int) -> int:
         """Number of stand-in images for ``split`` (``real_size``: the real split's size)."""
@@ -139,6 +163,19 @@ PROFILES: dict[str, Profile] = {
             classifier_epochs=1,
             classifier_width=8,
         ),
+        simsiam=SimSiamBudget(
+            epochs=2,
+            batch_size=64,
+            dim=32,
+            pred_dim=8,
+            width=4,
+            blocks=(1, 1, 1, 1),
+            stem_stride=2,
+            train_images=256,
+            test_images=128,
+            knn_k=20,
+            linear_epochs=2,
+        ),
     ),
     "demo": Profile(
         name="demo",
@@ -176,6 +213,19 @@ PROFILES: dict[str, Profile] = {
             fd_samples=1000,
             classifier_epochs=2,
             classifier_width=16,
+        ),
+        simsiam=SimSiamBudget(
+            epochs=20,
+            batch_size=256,
+            base_lr=0.12,
+            dim=256,
+            pred_dim=64,
+            width=16,
+            blocks=(1, 1, 1, 1),
+            stem_stride=2,
+            train_images=5000,
+            test_images=2000,
+            linear_epochs=30,
         ),
     ),
     "full": Profile(

@@ -19,15 +19,24 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torchvision.models.resnet import BasicBlock, ResNet
 
+from .augment import SimSiamAugment
 from .training import TrainResult
 
 __all__ = [
+    "RUNS",
+    "CifarResNet",
     "CosineSimilarity",
     "SimSiam",
+    "base_encoder",
+    "cifar_resnet",
     "embed",
     "knn_accuracy",
+    "linear_probe",
+    "make_run",
     "output_std",
+    "pixel_knn_accuracy",
     "resnet18_cifar",
+    "run_summary",
     "train_simsiam",
 ]
 
@@ -48,6 +57,62 @@ class CosineSimilarity(nn.Module):
         return dot / norms.clamp_min(self.eps)
 
 
+class CifarResNet(nn.Module):
+    """A ResNet of :class:`~torchvision.models.resnet.BasicBlock` s for small images.
+
+    A 3x3 stem (stride ``stem_stride``, no max-pool), four stages of ``layers`` blocks with
+    ``width``, 2 ``width``, 4 ``width`` and 8 ``width`` channels (stride 1, 2, 2, 2), global
+    average pooling and ``fc`` (8 ``width`` -> ``num_classes``), as in torchvision's ResNet, so
+    that :class:`SimSiam` can replace ``fc`` by its projector.
+    """
+
+    def __init__(
+        self,
+        num_classes: int = 10,
+        zero_init_residual: bool = False,
+        width: int = 64,
+        layers: tuple[int, ...] = (2, 2, 2, 2),
+        stem_stride: int = 1,
+    ) -> None:
+        super().__init__()
+        if width < 1 or len(layers) != 4 or min(layers) < 1:
+            raise ValueError(
+                f"need width >= 1 and four stages of >= 1 block, got {width}, {layers}"
+            )
+        self.conv1 = nn.Conv2d(3, width, 3, stride=stem_stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.Identity()
+        stages, channels = [], width
+        for i, blocks in enumerate(layers):
+            out, stride = width * 2**i, 1 if i == 0 else 2
+            down = None
+            if stride != 1 or channels != out:
+                down = nn.Sequential(
+                    nn.Conv2d(channels, out, 1, stride=stride, bias=False), nn.BatchNorm2d(out)
+                )
+            mods = [BasicBlock(channels, out, stride, down)]
+            mods += [BasicBlock(out, out) for _ in range(blocks - 1)]
+            stages.append(nn.Sequential(*mods))
+            channels = out
+        self.layer1, self.layer2, self.layer3, self.layer4 = stages
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(channels, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        if zero_init_residual:  # each residual branch starts as zero: the block is the identity
+            for m in self.modules():
+                if isinstance(m, BasicBlock):
+                    nn.init.zeros_(m.bn2.weight)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(B, 3, H, W) -> (B, num_classes)."""
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
 def resnet18_cifar(num_classes: int = 10, zero_init_residual: bool = False, **kwargs) -> ResNet:
     """ResNet-18 for 32x32 images: a 3x3 stride-1 stem and no max-pool (the CIFAR variant).
 
@@ -58,6 +123,20 @@ def resnet18_cifar(num_classes: int = 10, zero_init_residual: bool = False, **kw
     model.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1, bias=False)
     model.maxpool = nn.Identity()
     return model
+
+
+def cifar_resnet(
+    width: int = 64, layers: tuple[int, ...] = (2, 2, 2, 2), stem_stride: int = 1
+) -> Callable[..., nn.Module]:
+    """A ``base_encoder`` for :class:`SimSiam`: ``cifar_resnet(16, (1, 1, 1, 1), 2)`` builds a
+    narrow ResNet-10 whose stem halves the resolution (the demo's CPU backbone);
+    ``cifar_resnet()`` is the CIFAR ResNet-18's architecture."""
+
+    def build(num_classes: int = 10, zero_init_residual: bool = False) -> nn.Module:
+        return CifarResNet(num_classes, zero_init_residual, width, tuple(layers), stem_stride)
+
+    build.__name__ = f"cifar_resnet(width={width}, layers={tuple(layers)}, stem={stem_stride})"
+    return build
 
 
 class SimSiam(nn.Module):
@@ -225,6 +304,7 @@ def train_simsiam(
     seed: int = 0,
     knn_k: int = 200,
     std_images: int = 1000,
+    augment: SimSiamAugment | None = None,
     checkpoint_dir: str | None = None,
     force: bool = False,
     progress: bool = True,
@@ -245,7 +325,6 @@ def train_simsiam(
     Returns:
         the :class:`~helpers.training.TrainResult`.
     """
-    from .augment import SimSiamAugment
     from .batches import DeviceBatches
     from .training import train
 
@@ -255,7 +334,7 @@ def train_simsiam(
     if cuda:
         model.to(memory_format=torch.channels_last)
     batches = DeviceBatches(train_images, train_labels, batch_size, device=device, seed=seed)
-    aug = SimSiamAugment(size=train_images.shape[-1])
+    aug = augment or SimSiamAugment(size=train_images.shape[-1])
     lr = base_lr * batch_size / 256
     predictor = [p for p in model.predictor.parameters() if p.requires_grad]
     others = [
@@ -306,3 +385,118 @@ def train_simsiam(
         checkpoint_dir=checkpoint_dir, steps_per_epoch=len(batches), eval_fn=evaluate,
         force=force, config=config, progress=progress,
     )  # fmt: skip
+
+
+# The four runs of Problem 3: name -> (stop_gradient, MLP_mode, what it tests).
+RUNS: dict[str, tuple[bool, str | None, str]] = {
+    "stop_gradient": (True, None, "(a) SimSiam: stop-gradient and a trained predictor"),
+    "no_stop_gradient": (False, None, "(b) without stop-gradient"),
+    "no_pred_mlp": (True, "no_pred_mlp", "(c) the predictor replaced by the identity"),
+    "fixed_random_init": (True, "fixed_random_init", "(d) a random predictor, frozen"),
+}
+
+
+def base_encoder(budget, course_backbone: bool = False) -> Callable[..., nn.Module]:
+    """The ``base_encoder`` of a :class:`~helpers.profiles.SimSiamBudget`: the workbook's CIFAR
+    ResNet of the budget's width and depth, or (``course_backbone``) the course's
+    ``torchvision.models.resnet18`` (ImageNet stem: a 7x7 stride-2 conv and a max-pool)."""
+    if course_backbone:
+        import torchvision
+
+        return torchvision.models.resnet18
+    return cifar_resnet(budget.width, tuple(budget.blocks), budget.stem_stride)
+
+
+def make_run(name: str, budget, course_backbone: bool = False, seed: int = 0) -> SimSiam:
+    """The :class:`SimSiam` model of run ``name`` (a key of :data:`RUNS`), seeded."""
+    if name not in RUNS:
+        raise ValueError(f"unknown run {name!r}; the runs are {', '.join(RUNS)}")
+    stop_gradient, mode, _ = RUNS[name]
+    torch.manual_seed(seed)
+    return SimSiam(
+        base_encoder(budget, course_backbone), dim=budget.dim, pred_dim=budget.pred_dim,
+        stop_gradient=stop_gradient, MLP_mode=mode,
+    )  # fmt: skip
+
+
+@torch.no_grad()
+def pixel_knn_accuracy(
+    train_images: Tensor,
+    train_labels: Tensor,
+    test_images: Tensor,
+    test_labels: Tensor,
+    k: int = 200,
+    normalize: Callable[[Tensor], Tensor] | None = None,
+) -> float:
+    """:func:`knn_accuracy` on the normalised pixels of uint8 images (N, C, H, W): the floor
+    that any learned representation must beat."""
+    from .augment import SimSiamAugment
+
+    normalize = normalize or SimSiamAugment().normalize
+
+    def flat(images: Tensor) -> Tensor:
+        return normalize(images.float() / 255).flatten(1)
+
+    return knn_accuracy(flat(train_images), train_labels, flat(test_images), test_labels, k=k)
+
+
+def linear_probe(
+    train_features: Tensor,
+    train_labels: Tensor,
+    test_features: Tensor,
+    test_labels: Tensor,
+    *,
+    epochs: int = 100,
+    lr: float = 0.1,
+    batch_size: int = 256,
+    weight_decay: float = 0.0,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Linear evaluation on frozen features: a softmax classifier trained on standardised
+    features (N, D) with SGD (momentum 0.9, cosine decay).
+
+    Returns:
+        (train accuracy, test accuracy), percent.
+    """
+    g = torch.Generator().manual_seed(seed)
+    device = train_features.device
+    mean, std = train_features.mean(0), train_features.std(0).clamp_min(1e-6)
+    xs, xt = (train_features - mean) / std, (test_features - mean) / std
+    classes = int(train_labels.max().item()) + 1
+    head = nn.Linear(xs.shape[1], classes).to(device)
+    with torch.no_grad():
+        head.weight.normal_(0, 0.01, generator=None)
+        head.bias.zero_()
+    opt = torch.optim.SGD(head.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay)
+    n = xs.shape[0]
+    steps = epochs * max(1, math.ceil(n / batch_size))
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=g).to(device)
+        for start in range(0, n, batch_size):
+            idx = order[start : start + batch_size]
+            loss = F.cross_entropy(head(xs[idx]), train_labels[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+    with torch.no_grad():
+        train_acc = (head(xs).argmax(1) == train_labels).float().mean().item()
+        test_acc = (head(xt).argmax(1) == test_labels).float().mean().item()
+    return 100 * train_acc, 100 * test_acc
+
+
+def run_summary(result: TrainResult, dim: int) -> dict[str, float | int]:
+    """The metrics.json entry of one run: final kNN accuracies, loss, output std and time."""
+    h = result.history
+    epochs, _ = h.series("loss", x="epoch")
+    return {
+        "final_knn_accuracy": round(float(h.last("knn_accuracy")), 2),
+        "final_knn_accuracy_z": round(float(h.last("knn_accuracy_z")), 2),
+        "final_loss": round(float(h.last("loss")), 4),
+        "output_std": round(float(h.last("output_std")), 5),
+        "output_std_x_sqrt_dim": round(float(h.last("output_std")) * math.sqrt(dim), 3),
+        "dim": dim,
+        "epochs": int(max(epochs)) if epochs else 0,
+        "train_seconds": round(result.seconds, 1),
+    }

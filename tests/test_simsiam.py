@@ -202,3 +202,85 @@ def test_training_loop_records_the_monitors(tmp_path):
         knn_k=5, checkpoint_dir=str(tmp_path), progress=False,
     )  # fmt: skip
     assert again.loaded
+
+
+def test_cifar_resnet_builder_shapes_and_zero_init():
+    from helpers.simsiam import cifar_resnet
+
+    build = cifar_resnet(8, (1, 1, 1, 1), stem_stride=2)
+    net = build(num_classes=12, zero_init_residual=True)
+    assert net(torch.randn(3, 3, 32, 32)).shape == (3, 12)
+    assert net.fc.in_features == 64  # 8 x 2**3
+    assert net.conv1.stride == (2, 2)
+    assert all(torch.all(b.bn2.weight == 0) for b in net.modules() if hasattr(b, "bn2"))
+    plain = build(num_classes=12, zero_init_residual=False)
+    assert all(torch.all(b.bn2.weight == 1) for b in plain.modules() if hasattr(b, "bn2"))
+    full = cifar_resnet()(num_classes=10)
+    reference = resnet18_cifar(num_classes=10)
+    assert sum(p.numel() for p in full.parameters()) == sum(
+        p.numel() for p in reference.parameters()
+    )
+    with pytest.raises(ValueError, match="four stages"):
+        cifar_resnet(8, (1, 1))(num_classes=2)
+
+
+def test_runs_are_the_four_of_problem_3():
+    from helpers.profiles import get_profile
+    from helpers.simsiam import RUNS, make_run
+
+    assert list(RUNS) == ["stop_gradient", "no_stop_gradient", "no_pred_mlp", "fixed_random_init"]
+    budget = get_profile("smoke").simsiam
+    b = make_run("no_stop_gradient", budget)
+    c = make_run("no_pred_mlp", budget)
+    d = make_run("fixed_random_init", budget)
+    assert not b.stop_gradient and b.MLP_mode is None
+    assert c.stop_gradient and isinstance(c.predictor, torch.nn.Identity)
+    assert d.MLP_mode == "fixed_random_init"
+    a1, a2 = make_run("stop_gradient", budget, seed=3), make_run("stop_gradient", budget, seed=3)
+    assert all(torch.equal(p, q) for p, q in zip(a1.parameters(), a2.parameters(), strict=True))
+    with pytest.raises(ValueError, match="unknown run"):
+        make_run("no_projector", budget)
+
+
+def test_pixel_knn_uses_normalised_pixels():
+    from helpers.simsiam import pixel_knn_accuracy
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randint(0, 256, (40, 3, 4, 4), generator=g, dtype=torch.uint8)
+    y = torch.randint(0, 3, (40,), generator=g)
+    xt, yt = x[:10].clone(), y[:10].clone()
+    norm = SimSiamAugment().normalize
+    expected = knn_accuracy(
+        norm(x.float() / 255).flatten(1), y, norm(xt.float() / 255).flatten(1), yt, k=5
+    )
+    assert pixel_knn_accuracy(x, y, xt, yt, k=5) == pytest.approx(expected)
+    # each test image is in the bank: with k = 1 it finds itself
+    assert pixel_knn_accuracy(x, y, xt, yt, k=1) == 100.0
+
+
+def test_linear_probe_separates_separable_features_and_not_noise():
+    from helpers.simsiam import linear_probe
+
+    g = torch.Generator().manual_seed(0)
+    centres = 4 * torch.randn(4, 16, generator=g)
+    y = torch.randint(0, 4, (400,), generator=g)
+    x = centres[y] + torch.randn(400, 16, generator=g)
+    train, test = linear_probe(x[:300], y[:300], x[300:], y[300:], epochs=20)
+    assert train > 98 and test > 95
+    noise = torch.randn(400, 16, generator=g)
+    _, chance = linear_probe(noise[:300], y[:300], noise[300:], y[300:], epochs=20)
+    assert chance < 50
+
+
+def test_run_summary_reads_the_last_epoch():
+    from helpers.simsiam import run_summary
+    from helpers.training import History, TrainResult
+
+    h = History()
+    h.add(10, dict(loss=-0.5, knn_accuracy=20.0, knn_accuracy_z=18.0, output_std=0.06), epoch=1)
+    h.add(20, dict(loss=-0.9, knn_accuracy=30.0, knn_accuracy_z=25.0, output_std=0.03), epoch=2)
+    s = run_summary(TrainResult(history=h, steps=20, seconds=12.34), dim=256)
+    assert s["final_loss"] == -0.9 and s["final_knn_accuracy"] == 30.0
+    assert s["final_knn_accuracy_z"] == 25.0 and s["epochs"] == 2 and s["dim"] == 256
+    assert s["output_std_x_sqrt_dim"] == pytest.approx(0.48)
+    assert s["train_seconds"] == 12.3
