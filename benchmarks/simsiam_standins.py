@@ -42,22 +42,41 @@ from helpers.synthetic import _chunked, _glyph_coverage, _shape_mask, _to_uint8
 _LUMA = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
 
 
-def fixed_grey_digits(
-    n: int, seed: int, shift: float = 6, height: tuple[float, float] = (12.0, 20.0)
-) -> tuple[Tensor, Tensor]:
-    """Digit glyphs (shift +-``shift`` px) in grey 0.8 on 0.2: (n, 3, 32, 32) uint8, (n,)."""
-    g = torch.Generator().manual_seed(seed)
-    labels = torch.randint(0, 10, (n,), generator=g)
+def _glyphs(
+    labels: Tensor, g: torch.Generator, height: tuple[float, float],
+    thickness: tuple[float, float], shift: float,
+) -> Tensor:  # fmt: skip
+    """Anti-aliased coverage (n, 1, 32, 32) of one digit glyph per label."""
 
     def render(lab: Tensor, g: torch.Generator) -> Tensor:
         return _glyph_coverage(
-            lab, 32, g, height=height, thickness=(1.2, 2.2), shift=(-shift, shift)
+            lab, 32, g, height=height, thickness=thickness, shift=(-shift, shift)
         )
 
-    cover = _chunked(render, labels, g)[:, None]
-    bg = 0.2 + 0.0 * torch.rand(n, 1, 1, 1, generator=g)  # drawn, so the RNG stream is the trial's
-    fg = 0.8 - 0.0 * torch.rand(n, 1, 1, 1, generator=g)
-    img = (bg * (1 - cover) + fg * cover).expand(n, 3, 32, 32)
+    return _chunked(render, labels, g)[:, None]
+
+
+def _colour(g: torch.Generator, n: int, lum: tuple[float, float], sat: float) -> Tensor:
+    """(n, 3, 1, 1) colours: a luminance drawn in ``lum`` plus a random chroma of strength
+    ``sat`` (drawn even when ``sat`` is 0, so that every candidate's RNG stream is its trial's)."""
+    c = torch.rand(n, 3, 1, 1, generator=g)
+    c = c - (c * _LUMA).sum(1, keepdim=True)
+    return lum[0] + (lum[1] - lum[0]) * torch.rand(n, 1, 1, 1, generator=g) + sat * c
+
+
+def fixed_grey_digits(
+    n: int, seed: int, shift: float = 6, height: tuple[float, float] = (12.0, 20.0),
+    copies: int = 1,
+) -> tuple[Tensor, Tensor]:  # fmt: skip
+    """``copies`` of one digit glyph (shift +-``shift`` px) in grey 0.8 on 0.2:
+    (n, 3, 32, 32) uint8 and (n,) labels."""
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, 10, (n,), generator=g)
+    cover = torch.zeros(n, 1, 32, 32)
+    for _ in range(copies):
+        cover = torch.maximum(cover, _glyphs(labels, g, height, (1.2, 2.2), shift))
+    torch.rand(2, n, generator=g)  # the trials drew (and ignored) a grey level for ink and paper
+    img = (0.2 * (1 - cover) + 0.8 * cover).expand(n, 3, 32, 32)
     return _to_uint8(img + 0.03 * torch.randn(n, 3, 32, 32, generator=g)), labels
 
 
@@ -66,11 +85,7 @@ def noisy_digits(n: int, seed: int) -> tuple[Tensor, Tensor]:
     std 0.5 (clipped to [0, 1])."""
     g = torch.Generator().manual_seed(seed)
     labels = torch.randint(0, 10, (n,), generator=g)
-
-    def render(lab: Tensor, g: torch.Generator) -> Tensor:
-        return _glyph_coverage(lab, 32, g, height=(12.0, 20.0), thickness=(1.2, 2.2), shift=(-6, 6))
-
-    cover = _chunked(render, labels, g)[:, None]
+    cover = _glyphs(labels, g, (12.0, 20.0), (1.2, 2.2), 6)
     mirrored = torch.rand(n, generator=g) < 0.5
     cover[mirrored] = cover[mirrored].flip(-1)
     img = (0.2 * (1 - cover) + 0.8 * cover).expand(n, 3, 32, 32)
@@ -83,40 +98,9 @@ def random_digits(n: int, seed: int, sat: float) -> tuple[Tensor, Tensor]:
     random chroma of strength ``sat``."""
     g = torch.Generator().manual_seed(seed)
     labels = torch.randint(0, 10, (n,), generator=g)
-
-    def render(lab: Tensor, g: torch.Generator) -> Tensor:
-        return _glyph_coverage(
-            lab, 32, g, height=(10.0, 22.0), thickness=(1.2, 2.4), shift=(-12, 12)
-        )
-
-    cover = _chunked(render, labels, g)[:, None]
-
-    def colour(lum: tuple[float, float]) -> Tensor:
-        c = torch.rand(n, 3, 1, 1, generator=g)
-        c = c - (c * _LUMA).sum(1, keepdim=True)
-        return lum[0] + (lum[1] - lum[0]) * torch.rand(n, 1, 1, 1, generator=g) + sat * c
-
-    bg, fg = colour((0.1, 0.35)), colour((0.65, 0.9))
+    cover = _glyphs(labels, g, (10.0, 22.0), (1.2, 2.4), 12)
+    bg, fg = _colour(g, n, (0.1, 0.35), sat), _colour(g, n, (0.65, 0.9), sat)
     img = bg * (1 - cover) + fg * cover
-    return _to_uint8(img + 0.03 * torch.randn(n, 3, 32, 32, generator=g)), labels
-
-
-def scattered_digits(n: int, seed: int) -> tuple[Tensor, Tensor]:
-    """Two copies of one digit (height 11-16 px, shift +-12 px), grey 0.8 on 0.2."""
-    g = torch.Generator().manual_seed(seed)
-    labels = torch.randint(0, 10, (n,), generator=g)
-    cover = torch.zeros(n, 1, 32, 32)
-
-    def render(lab: Tensor, g: torch.Generator) -> Tensor:
-        return _glyph_coverage(
-            lab, 32, g, height=(11.0, 16.0), thickness=(1.2, 2.2), shift=(-12, 12)
-        )
-
-    for _ in range(2):
-        cover = torch.maximum(cover, _chunked(render, labels, g)[:, None])
-    bg = 0.2 + 0.0 * (torch.rand(n, 1, 1, 1, generator=g) - 0.5)  # drawn: the trial's stream
-    fg = 0.8 + 0.0 * (torch.rand(n, 1, 1, 1, generator=g) - 0.5)
-    img = (bg * (1 - cover) + fg * cover).expand(n, 3, 32, 32)
     return _to_uint8(img + 0.03 * torch.randn(n, 3, 32, 32, generator=g)), labels
 
 
@@ -128,11 +112,6 @@ def scattered(n: int, seed: int, sat: float, bg_sat: float) -> tuple[Tensor, Ten
     coords = torch.arange(32, dtype=torch.float32)
     yy, xx = torch.meshgrid(coords, coords, indexing="ij")
 
-    def colour(m: int, lum: tuple[float, float], s: float) -> Tensor:
-        c = torch.rand(m, 3, 1, 1, generator=g)
-        c = c - (c * _LUMA).sum(1, keepdim=True)
-        return lum[0] + (lum[1] - lum[0]) * torch.rand(m, 1, 1, 1, generator=g) + s * c
-
     def uniform(m: int, low: float, high: float) -> Tensor:
         return (low + (high - low) * torch.rand(m, generator=g))[:, None, None]
 
@@ -140,7 +119,7 @@ def scattered(n: int, seed: int, sat: float, bg_sat: float) -> tuple[Tensor, Ten
     for i in range(0, n, 500):
         lab = labels[i : i + 500]
         m = lab.numel()
-        img = colour(m, (0.2, 0.3), bg_sat).expand(m, 3, 32, 32).clone()
+        img = _colour(g, m, (0.2, 0.3), bg_sat).expand(m, 3, 32, 32).clone()
         for _ in range(3):
             cx, cy, r = uniform(m, 3.0, 28.0), uniform(m, 3.0, 28.0), uniform(m, 4.5, 7.0)
             angle = torch.deg2rad(uniform(m, -15.0, 15.0))
@@ -153,7 +132,7 @@ def scattered(n: int, seed: int, sat: float, bg_sat: float) -> tuple[Tensor, Ten
                 if idx.numel():
                     inside[idx] = _shape_mask(k, u[idx], v[idx])
             mask = (inside * r + 0.5).clamp(0, 1)[:, None]
-            img = img * (1 - mask) + colour(m, (0.7, 0.8), sat) * mask
+            img = img * (1 - mask) + _colour(g, m, (0.7, 0.8), sat) * mask
         out.append(_to_uint8(img + 0.03 * torch.randn(img.shape, generator=g)))
     return torch.cat(out), labels
 
@@ -164,7 +143,9 @@ CANDIDATES = {
     "noisy_digits": noisy_digits,
     "random_grey": lambda n, s: random_digits(n, s, sat=0.0),
     "random_colour": lambda n, s: random_digits(n, s, sat=0.5),
-    "scattered_digits": scattered_digits,
+    "scattered_digits": lambda n, s: fixed_grey_digits(
+        n, s, shift=12, height=(11.0, 16.0), copies=2
+    ),
     "scattered_grey": lambda n, s: scattered(n, s, sat=0.0, bg_sat=0.0),
     "scattered_colour": lambda n, s: scattered(n, s, sat=0.3, bg_sat=0.2),
 }
