@@ -9,9 +9,9 @@ STAMP  := $(VENV)/.installed
 .PHONY: demo test figures lab lint clean-smoke help
 
 help:
-	@echo "make demo     run every notebook offline on stand-in data (demo profile), write figures/"
+	@echo "make demo     run every notebook offline on stand-in data (demo profile), write figures/demo/"
 	@echo "make test     unit tests + every notebook under nbval (smoke profile)"
-	@echo "make figures  run every notebook on the real datasets (full profile; GPU recommended)"
+	@echo "make figures  run every notebook on the real datasets (full profile; GPU recommended), write figures/full/"
 	@echo "make lab      open JupyterLab on notebooks/"
 	@echo "make lint     ruff over helpers, tests, benchmarks and notebooks"
 
@@ -31,6 +31,8 @@ figures: $(STAMP)
 
 # Unit tests and nbval share one pytest run. tests/conftest.py sends the smoke runs' figures and
 # checkpoints to build/ so that the committed figures/ are left alone.
+# `python -m helpers run` writes each profile's outputs to its own folder: figures/demo,
+# figures/full, figures/smoke (not committed), figures/<profile>-<data> for another data source.
 test: $(STAMP)
 	$(PY) -m ruff check helpers tests benchmarks notebooks
 	WORKBOOK_PROFILE=smoke $(PY) -m pytest --nbval-lax tests notebooks

@@ -13,3 +13,4 @@ The notebooks tell the story; the logic lives here, in small modules with one jo
 """
 
 __version__ = "0.1.0"
+__workbook__ = "dgm-workbook"  # the Colab set-up cell checks it (see helpers.colab)

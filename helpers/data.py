@@ -39,7 +39,7 @@ import torch
 from torch import Tensor
 
 from . import synthetic
-from .fileio import atomic_path, save_npz
+from .fileio import atomic_path, repo_root, save_npz
 from .profiles import Profile, get_profile, resolve_data_source
 
 __all__ = [
@@ -119,11 +119,6 @@ DATASETS: dict[str, DatasetSpec] = {
 }
 
 
-def _repo_root() -> Path | None:
-    root = Path(__file__).resolve().parent.parent
-    return root if (root / "pyproject.toml").exists() and (root / "notebooks").is_dir() else None
-
-
 def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
     """The data folder: ``path``, else ``WORKBOOK_DATA_DIR``, else ``data/`` of the checkout
     (or of the working folder when the package is installed from elsewhere)."""
@@ -132,7 +127,7 @@ def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
     env = os.environ.get("WORKBOOK_DATA_DIR", "").strip()
     if env:
         return Path(env).expanduser()
-    root = _repo_root()
+    root = repo_root()
     return (root if root is not None else Path.cwd()) / "data"
 
 

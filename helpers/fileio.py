@@ -17,6 +17,14 @@ from typing import IO, Any
 import numpy as np
 import torch
 
+
+def repo_root() -> Path | None:
+    """The workbook's checkout (the folder holding ``pyproject.toml`` and ``notebooks/``), or
+    ``None`` when the package is installed from elsewhere."""
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").exists() and (root / "notebooks").is_dir() else None
+
+
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .batches import DeviceBatches
+from .precision import Precision, choose_precision, full_precision, scaler_state
 from .training import Snapshots, TrainResult, train
 
 __all__ = [
@@ -29,22 +30,27 @@ __all__ = [
 
 
 def vf_wasserstein_distance(p: Tensor, q: Tensor, critic: Callable[[Tensor], Tensor]) -> Tensor:
-    """The critic's estimate of W(mu, nu): mean f(p) - mean f(q).
+    """The critic's estimate of W(mu, nu): mean f(p) - mean f(q) (the handout's sign).
+
+    The critic is trained to *maximise* this estimate minus the penalty, so its loss is
+    ``-vf_wasserstein_distance(x, y, f) + lam * lp_reg(x, y, f)``; the generator minimises
+    ``-mean f(g(z))``, which pulls the estimate down.
 
     Args:
         p: (batch, ...) samples of mu (real). q: (batch', ...) samples of nu (generated).
         critic: maps (batch, ...) to (batch,) or (batch, 1).
 
     Returns:
-        A single-element tensor, differentiable in the critic's parameters (and in p, q).
+        A single-element fp32 tensor, differentiable in the critic's parameters (and in p, q).
     """
-    return critic(p).mean() - critic(q).mean()
+    return critic(p).float().mean() - critic(q).float().mean()
 
 
 def lp_reg(x: Tensor, y: Tensor, critic: Callable[[Tensor], Tensor]) -> Tensor:
     """The Lipschitz penalty: batch mean of max(0, ||grad f(x_hat)||_2 - 1)^2.
 
-    x_hat = t x + (1 - t) y with t ~ U[0, 1] drawn per example.
+    x_hat = t x + (1 - t) y with t ~ U[0, 1] drawn per example. It is added to the critic's
+    loss with a positive weight: ``-vf_wasserstein_distance + lam * lp_reg``.
 
     Args:
         x: (batch, ...) real samples. y: (batch, ...) generated samples, the same shape.
@@ -52,7 +58,8 @@ def lp_reg(x: Tensor, y: Tensor, critic: Callable[[Tensor], Tensor]) -> Tensor:
 
     Returns:
         A single-element tensor, differentiable in the critic's parameters (the penalty trains
-        the critic; no gradient flows back into x or y).
+        the critic; no gradient flows back into x or y). Call it outside autocast (as
+        :func:`train_gan` does) so that the double backward runs in fp32.
     """
     if x.shape != y.shape:
         raise ValueError(f"x has shape {tuple(x.shape)} but y has shape {tuple(y.shape)}")
@@ -159,20 +166,28 @@ def train_gan(
     checkpoint_dir: str | None = None,
     force: bool = False,
     progress: bool = True,
+    precision: Precision | None = None,
 ) -> tuple[TrainResult, Snapshots]:
     """Train a GAN for ``iterations`` generator updates.
 
     ``wgan-lp``: ``n_critic`` critic updates per generator update on
-    ``-(mean f(x) - mean f(y)) + lam * lp_reg``; the generator minimises ``-mean f(g(z))``.
+    ``-vf_wasserstein_distance(x, y, f) + lam * lp_reg(x, y, f)``; the generator minimises
+    ``-mean f(g(z))``.
     ``vanilla``: one discriminator update per generator update with the binary cross-entropy,
     and the non-saturating generator loss ``-log D(g(z))``.
 
     Real images: ``images`` (N, C, H, W) uint8, kept on the device and scaled to [-1, 1]; each
     critic update takes the next batch of :class:`~helpers.batches.DeviceBatches`. Real and
-    generated images go through the critic in one pass.
+    generated images go through the critic in one pass for the vanilla GAN; the WGAN-LP critic
+    step calls the course's own :func:`vf_wasserstein_distance` and :func:`lp_reg`.
+
+    ``precision``: default :func:`helpers.precision.choose_precision`. Under bf16 or fp16 the
+    critic and generator run in autocast, while the Lipschitz penalty (a double backward) is
+    computed in fp32; fp16 adds a gradient scaler per optimizer.
 
     Returns the :class:`~helpers.training.TrainResult` (history: ``wasserstein`` and ``lp``, or
-    ``d_loss``; ``g_loss``; and what ``eval_fn`` returns every ``eval_every`` iterations) and
+    ``d_loss`` with ``d_real`` and ``d_fake``, the mean D(x) on real and generated batches;
+    ``g_loss``; and what ``eval_fn`` returns every ``eval_every`` iterations) and
     :class:`~helpers.training.Snapshots` of generated images for fixed z at each evaluation and
     at the start, as uint8.
     """
@@ -182,6 +197,8 @@ def train_gan(
     batches = DeviceBatches(images, None, batch_size, device=device, seed=seed, scale="symmetric")
     opt_g = torch.optim.Adam(generator.parameters(), lr=lr, betas=betas)
     opt_c = torch.optim.Adam(critic.parameters(), lr=lr, betas=betas)
+    precision = precision or choose_precision(device)
+    scaler_g, scaler_c = precision.scaler(device), precision.scaler(device)
     updates = n_critic if loss == "wgan-lp" else 1
     g = torch.Generator().manual_seed(seed + 777)
     fixed_z = torch.randn(snapshot_samples, generator.latent_dim, generator=g).to(device)
@@ -199,36 +216,38 @@ def train_gan(
         metrics: dict[str, Tensor] = {}
         for j in range(updates):
             real, _ = batches.batch_at(step * updates + j)
-            with torch.no_grad():
-                fake = generator(noise(real.shape[0]))
-            scores = critic(torch.cat([real, fake]))
-            real_scores, fake_scores = scores[: real.shape[0]], scores[real.shape[0] :]
+            with torch.no_grad(), precision.autocast(device):
+                fake = generator(noise(real.shape[0])).float()
             if loss == "wgan-lp":
-                distance = real_scores.mean() - fake_scores.mean()
-                penalty = lp_reg(real, fake, critic)
-                critic_loss = -distance + lam * penalty
+                with precision.autocast(device):
+                    distance = vf_wasserstein_distance(real, fake, critic)
+                with full_precision(device):  # the double backward stays in fp32
+                    penalty = lp_reg(real, fake, critic)
+                critic_loss = -distance + lam * penalty  # the critic maximises W - lam * LP
             else:
+                with precision.autocast(device):
+                    scores = critic(torch.cat([real, fake])).float()
+                real_scores, fake_scores = scores[: real.shape[0]], scores[real.shape[0] :]
                 critic_loss = F.binary_cross_entropy_with_logits(
                     real_scores, torch.ones_like(real_scores)
                 ) + F.binary_cross_entropy_with_logits(fake_scores, torch.zeros_like(fake_scores))
-            opt_c.zero_grad(set_to_none=True)
-            critic_loss.backward()
-            opt_c.step()
+                metrics["d_real"] = torch.sigmoid(real_scores).mean().detach()
+                metrics["d_fake"] = torch.sigmoid(fake_scores).mean().detach()
+            precision.step(critic_loss, opt_c, scaler_c)
         if loss == "wgan-lp":
-            metrics["wasserstein"] = distance.detach()
+            metrics["wasserstein"] = distance.detach().float()
             metrics["lp"] = penalty.detach()
         else:
             metrics["d_loss"] = critic_loss.detach()
         for p in critic.parameters():
             p.requires_grad_(False)
-        fake_scores = critic(generator(noise(batch_size)))
+        with precision.autocast(device):
+            fake_scores = critic(generator(noise(batch_size))).float()
         if loss == "wgan-lp":
             g_loss = -fake_scores.mean()
         else:
             g_loss = F.binary_cross_entropy_with_logits(fake_scores, torch.ones_like(fake_scores))
-        opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        opt_g.step()
+        precision.step(g_loss, opt_g, scaler_g)
         for p in critic.parameters():
             p.requires_grad_(True)
         metrics["g_loss"] = g_loss.detach()
@@ -252,7 +271,7 @@ def train_gan(
     result = train(
         name, step_fn, iterations,
         {"generator": generator, "critic": critic, "opt_g": opt_g, "opt_c": opt_c,
-         "snapshots": snapshots},
+         "snapshots": snapshots, **scaler_state(scaler_g=scaler_g, scaler_c=scaler_c)},
         checkpoint_dir=checkpoint_dir, eval_fn=evaluate, eval_every=eval_every or iterations,
         log_every=log_every, force=force, config=config, progress=progress,
     )  # fmt: skip

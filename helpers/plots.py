@@ -19,7 +19,15 @@ from torch import Tensor
 
 from .fileio import atomic_path
 
-__all__ = ["STYLE", "image_grid", "plot_curves", "save_figure", "show_images", "use_style"]
+__all__ = [
+    "STYLE",
+    "image_grid",
+    "make_grid",
+    "plot_curves",
+    "save_figure",
+    "show_images",
+    "use_style",
+]
 
 STYLE: dict[str, object] = {
     "figure.dpi": 100,
@@ -166,24 +174,19 @@ def plot_curves(
 
 
 def save_figure(
-    fig: Figure, name: str, *, directory: str | os.PathLike[str] | None = None, dpi: int = 200
+    fig: Figure, name: str, *, directory: str | os.PathLike[str], dpi: int = 200
 ) -> list[Path]:
     """Write ``fig`` as ``<directory>/<name>.png`` (``dpi``, at least 200) and ``.pdf``.
 
-    ``directory`` defaults to the current notebook's figures folder (``figures/<notebook>``).
-    Each file is written atomically. Returns the paths written.
+    Each file is written atomically, and the same figure gives the same bytes (the PDF's
+    creation date is left out). Returns the paths written.
     """
-    if directory is None:
-        from .workbook import current, figures_root
-
-        wb = current()
-        directory = wb.figures_dir if wb is not None else figures_root()
     if not name or any(sep in name for sep in "/\\"):
         raise ValueError(f"figure name must be a plain file stem, got {name!r}")
     paths = []
-    for ext in ("png", "pdf"):
+    for ext, metadata in (("png", None), ("pdf", {"CreationDate": None})):
         path = Path(directory) / f"{name}.{ext}"
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=ext, dpi=max(dpi, 200))
+            fig.savefig(tmp, format=ext, dpi=max(dpi, 200), metadata=metadata)
         paths.append(path)
     return paths

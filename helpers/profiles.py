@@ -41,7 +41,8 @@ class VAEBudget:
     hidden: int = 300  # the course MLP's hidden width
     conv_width: int = 64  # the workbook's ConvVAE
     conv_blocks: int = 2
-    conv_lr: float = 1e-3
+    conv_lr: float = 1e-3  # Adam, cosine decay to 0 after a linear warm-up:
+    conv_warmup_steps: int = 200  # see helpers.vae.warmup_cosine
     small_latent_epochs: int | None = None  # L = 2 and L = 20 runs (None: ``epochs``)
     is_samples: int = 200  # K of the importance-sampled log-likelihood
     is_test_images: int | None = None  # test images for log p(x) (None: all)
@@ -261,6 +262,15 @@ def get_profile(name: str | None = None) -> Profile:
             "(set WORKBOOK_PROFILE or PROFILE in the notebook's configuration cell)"
         )
     return PROFILES[name]
+
+
+def output_folder(profile: Profile | str, data: str | None = None) -> str:
+    """The folder name, under ``figures/``, of one profile's outputs: ``demo``, ``full``,
+    ``smoke``; ``<profile>-<data>`` when the data source is not the profile's own (the demo
+    budget on real data is ``demo-real``), so that no profile's run overwrites another's."""
+    prof = get_profile(profile) if isinstance(profile, str) else profile
+    source = resolve_data_source(data, prof)
+    return prof.name if source == prof.default_data else f"{prof.name}-{source}"
 
 
 def resolve_data_source(source: str | None, profile: Profile) -> str:

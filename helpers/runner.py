@@ -9,16 +9,19 @@ after printing which cell failed and its error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .profiles import DATA_SOURCES, PROFILE_NAMES
+from .profiles import DATA_SOURCES, PROFILE_NAMES, default_profile_name, output_folder
+from .training import PROGRESS_LOG_ENV
 
 __all__ = ["RunResult", "find_notebooks", "main", "run_notebook", "summary_table"]
 
@@ -34,6 +37,11 @@ def find_notebooks(names: Sequence[str], folder: Path | None = None) -> list[Pat
     """Paths of the notebooks called ``names`` (stems like ``01_vae``; none means all)."""
     folder = folder or notebooks_dir()
     available = sorted(folder.glob("*.ipynb"))
+    if not available:
+        raise SystemExit(
+            f"no notebooks in {folder}: the runner works in a checkout of the workbook (git "
+            "clone it and run `python -m helpers run` there); an installed package has none."
+        )
     if not names:
         return available
     by_stem = {p.stem: p for p in available}
@@ -57,6 +65,7 @@ class RunResult:
     seconds: float
     executed: Path
     error: str | None = None
+    started: float = 0.0  # time.time() when the run began
 
 
 def run_notebook(
@@ -84,23 +93,31 @@ def run_notebook(
         env["WORKBOOK_DATA"] = data
     repo = str(path.resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [repo, env.get("PYTHONPATH")]))
+    log = executed.parent / f".{stem}.progress.log"  # training progress, tailed to the terminal
+    log.write_text("")
+    env[PROGRESS_LOG_ENV] = str(log.resolve())
     client = NotebookClient(
         nb,
         timeout=timeout,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )
+    client.km = client.create_kernel_manager()
+    client.km.transport = "ipc"  # local sockets: no plain-text TCP (nor the kernel's warning)
+    client.km.ip = str(executed.parent.resolve() / f".{stem}-kernel")
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     began = time.time()
     error = None
     bar = tqdm(total=len(code_cells), desc=stem, unit="cell", disable=not progress)
+    tail = _LogTail(log, bar.write if progress else print)
     try:
         with client.setup_kernel(env=env):
             for number, index in enumerate(code_cells, start=1):
                 cell = nb.cells[index]
                 bar.set_postfix_str(_first_line(cell.source), refresh=True)
                 try:
-                    client.execute_cell(cell, index)
+                    with tail.running():
+                        client.execute_cell(cell, index)
                 except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
                     error = (
                         f"{stem}: code cell {number} of {len(code_cells)} (cell index {index}) "
@@ -111,7 +128,44 @@ def run_notebook(
     finally:
         bar.close()
         nbformat.write(nb, executed)
-    return RunResult(stem, error is None, time.time() - began, executed, error)
+        log.unlink(missing_ok=True)
+    return RunResult(stem, error is None, time.time() - began, executed, error, began)
+
+
+class _LogTail:
+    """Prints the lines a kernel appends to a progress log while a cell runs."""
+
+    def __init__(self, path: Path, write: Callable[[str], object]) -> None:
+        self.path, self.write, self.offset = path, write, 0
+
+    def poll(self) -> None:
+        try:
+            with open(self.path) as handle:
+                handle.seek(self.offset)
+                text = handle.read()
+        except FileNotFoundError:
+            return
+        complete = text[: text.rfind("\n") + 1]
+        self.offset += len(complete.encode())
+        for line in complete.splitlines():
+            self.write(f"  {line}")
+
+    @contextlib.contextmanager
+    def running(self, every: float = 1.0) -> Iterator[None]:
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(every):
+                self.poll()
+
+        thread = threading.Thread(target=loop, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+            self.poll()
 
 
 def _first_line(source: str) -> str:
@@ -140,8 +194,8 @@ def summary_table(results: Sequence[RunResult], figures_root: Path) -> str:
         status = "ok" if result.ok else "FAILED"
         lines.append(f"{result.notebook:<18} {'(run)':<44} {status}, {result.seconds:.0f} s")
         metrics_path = figures_root / result.notebook / "metrics.json"
-        if not metrics_path.exists():
-            lines.append(f"{'':<18} {'(no metrics.json written)':<44}")
+        if not metrics_path.exists() or metrics_path.stat().st_mtime < result.started:
+            lines.append(f"{'':<18} {'(this run wrote no metrics.json)':<44}")
             continue
         metrics = json.loads(metrics_path.read_text())
         rows: list[tuple[str, str]] = []
@@ -159,36 +213,61 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="execute notebooks headless")
     run.add_argument("notebooks", nargs="*", help="stems such as 01_vae (default: all)")
-    run.add_argument("--profile", choices=PROFILE_NAMES, default="demo")
+    run.add_argument(
+        "--profile", choices=PROFILE_NAMES, default=None,
+        help="default: WORKBOOK_PROFILE, else full with a CUDA GPU and demo without",
+    )  # fmt: skip
     run.add_argument("--data", choices=DATA_SOURCES, default=None, help="default: the profile's")
-    run.add_argument("--figures-dir", type=Path, default=None, help="default: figures/")
+    run.add_argument(
+        "--figures-dir", type=Path, default=None,
+        help="default: figures/<profile> (figures/<profile>-<data> for another data source)",
+    )  # fmt: skip
     run.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
     run.add_argument("--no-progress", action="store_true")
     sub.add_parser("list", help="list the notebooks")
+    sync = sub.add_parser(
+        "sync-notebooks", help="rewrite each notebook's Colab badge and set-up cell from pyproject"
+    )
+    sync.add_argument("--check", action="store_true", help="only say which notebooks differ")
     args = parser.parse_args(argv)
 
     if args.command == "list":
         for path in find_notebooks([]):
             print(path.stem)
         return 0
+    if args.command == "sync-notebooks":
+        from .colab import sync_notebooks
 
-    from .workbook import figures_root
+        changed = sync_notebooks(notebooks_dir().parent, check=args.check)
+        verb = "differ from pyproject.toml" if args.check else "rewritten"
+        print(f"{len(changed)} notebook(s) {verb}: {', '.join(p.stem for p in changed) or '-'}")
+        return 1 if args.check and changed else 0
 
-    root = args.figures_dir or figures_root()
+    from .fileio import repo_root
+
+    profile = args.profile or default_profile_name()
+    root = args.figures_dir or (repo_root() or Path.cwd()) / "figures" / output_folder(
+        profile, args.data
+    )
     paths = find_notebooks(args.notebooks)
+    print(f"profile {profile}; figures and executed notebooks -> {root}")
     results = []
-    for path in paths:
-        result = run_notebook(
-            path,
-            profile=args.profile,
-            data=args.data,
-            figures_root=root,
-            timeout=args.timeout,
-            progress=not args.no_progress,
-        )
-        results.append(result)
-        if result.error:
-            print(result.error, file=sys.stderr)
+    try:
+        for path in paths:
+            result = run_notebook(
+                path,
+                profile=profile,
+                data=args.data,
+                figures_root=root,
+                timeout=args.timeout,
+                progress=not args.no_progress,
+            )
+            results.append(result)
+            if result.error:
+                print(result.error, file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\ninterrupted; checkpoints keep the training done so far", file=sys.stderr)
+        return 130
     print()
     print(summary_table(results, root))
     failed = [r.notebook for r in results if not r.ok]

@@ -20,6 +20,7 @@ from torch import Tensor, nn
 from torchvision.models.resnet import BasicBlock, ResNet
 
 from .augment import SimSiamAugment
+from .precision import Precision, choose_precision, scaler_state
 from .training import TrainResult
 
 __all__ = [
@@ -216,9 +217,41 @@ class SimSiam(nn.Module):
             z1, z2 = z1.detach(), z2.detach()
         return p1, p2, z1, z2
 
-    def loss(self, p1: Tensor, p2: Tensor, z1: Tensor, z2: Tensor) -> Tensor:
-        """-1/2 (cos(p1, z2).mean() + cos(p2, z1).mean()), in [-1, 1]."""
-        return -0.5 * (self.criterion(p1, z2).mean() + self.criterion(p2, z1).mean())
+    def loss(
+        self,
+        p1: Tensor,
+        p2: Tensor,
+        z1: Tensor,
+        z2: Tensor,
+        similarity_function: str | Callable[[Tensor, Tensor], Tensor] = "CosineSimilarity",
+    ) -> Tensor:
+        """-1/2 (D(p1, z2).mean() + D(p2, z1).mean()) with D the similarity, in [-1, 1] for
+        the cosine.
+
+        Args:
+            p1, p2, z1, z2: (B, dim), as :meth:`forward` returns them.
+            similarity_function: the course's argument: the name ``'CosineSimilarity'`` (this
+                module's :class:`CosineSimilarity` along dim 1), or a callable mapping two
+                (B, dim) tensors to (B,) similarities, such as ``nn.CosineSimilarity(dim=1)``.
+        """
+        similarity = self._similarity(similarity_function)
+        return -0.5 * (similarity(p1, z2).mean() + similarity(p2, z1).mean())
+
+    def _similarity(
+        self, similarity_function: str | Callable[[Tensor, Tensor], Tensor]
+    ) -> Callable[[Tensor, Tensor], Tensor]:
+        if isinstance(similarity_function, str):
+            if similarity_function != "CosineSimilarity":
+                raise ValueError(
+                    "similarity_function must be 'CosineSimilarity' or a callable of two "
+                    f"(B, dim) tensors, got {similarity_function!r}"
+                )
+            return self.criterion
+        if isinstance(similarity_function, type):  # the class itself, as in nn.CosineSimilarity
+            return similarity_function(dim=1)
+        if not callable(similarity_function):
+            raise TypeError(f"similarity_function is not callable: {similarity_function!r}")
+        return similarity_function
 
 
 @torch.no_grad()
@@ -308,15 +341,17 @@ def train_simsiam(
     checkpoint_dir: str | None = None,
     force: bool = False,
     progress: bool = True,
+    precision: Precision | None = None,
 ) -> TrainResult:
     """Train SimSiam with the course's recipe; monitor it every epoch.
 
     SGD with momentum, lr = base_lr x batch / 256 with cosine decay over training (the
     predictor's lr stays fixed when ``fix_pred_lr``), weight decay; two views per image from
-    :class:`helpers.augment.SimSiamAugment`, made on the device. On CUDA: bf16 autocast and
-    channels_last. Every epoch the history gets the mean ``loss``, ``knn_accuracy`` (backbone
-    features, percent), ``knn_accuracy_z`` (projector output) and ``output_std`` (of z on
-    ``std_images`` held-out test images).
+    :class:`helpers.augment.SimSiamAugment`, made on the device. ``precision``: default
+    :func:`helpers.precision.choose_precision` (bf16 or fp16 with a scaler on CUDA, fp32
+    elsewhere); channels_last on CUDA. Every epoch the history gets the mean ``loss``,
+    ``knn_accuracy`` (backbone features, percent), ``knn_accuracy_z`` (projector output) and
+    ``output_std`` (of z on ``std_images`` held-out test images).
 
     Args:
         train_images, test_images: (N, 3, H, W) uint8; train_labels, test_labels: (N,) int64
@@ -345,6 +380,8 @@ def train_simsiam(
         groups.append({"params": predictor, "fix_lr": fix_pred_lr})
     optimizer = torch.optim.SGD(groups, lr=lr, momentum=momentum, weight_decay=weight_decay)
     total = epochs * len(batches)
+    precision = precision or choose_precision(device)
+    scaler = precision.scaler(device)
     test_images, test_labels = test_images.to(device), test_labels.to(device)
 
     def step(i: int) -> dict[str, Tensor]:
@@ -356,15 +393,13 @@ def train_simsiam(
         if cuda:
             x1 = x1.contiguous(memory_format=torch.channels_last)
             x2 = x2.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
-            loss = model.loss(*model(x1, x2))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        with precision.autocast(device):
+            loss = model.loss(*model(x1, x2)).float()
+        precision.step(loss, optimizer, scaler)
         return {"loss": loss.detach().float()}
 
     def evaluate(i: int) -> dict[str, float]:
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
+        with precision.autocast(device):
             train_h, train_z = embed(model, batches.images, normalize=aug.normalize)
             test_h, test_z = embed(model, test_images, normalize=aug.normalize)
         labels = batches.labels
@@ -381,7 +416,7 @@ def train_simsiam(
         "parameters": sum(p.numel() for p in model.parameters()), "images": train_images.shape[0],
     }  # fmt: skip
     return train(
-        name, step, total, {"model": model, "optimizer": optimizer},
+        name, step, total, {"model": model, "optimizer": optimizer, **scaler_state(scaler=scaler)},
         checkpoint_dir=checkpoint_dir, steps_per_epoch=len(batches), eval_fn=evaluate,
         force=force, config=config, progress=progress,
     )  # fmt: skip

@@ -10,16 +10,19 @@
   ``torch.load(path, weights_only=True)`` reads it: the state of every model, optimizer and
   scheduler, the RNG states, the step, the seconds taken and the history;
 - re-running resumes an interrupted run where its last checkpoint left it, and loads a finished
-  one instead of training again (``force=True`` trains again). A resumed run ends with the same
-  numbers as an uninterrupted one: batches depend only on the step (see
-  :class:`helpers.batches.DeviceBatches`) and the RNG states are restored;
+  one instead of training again (``force=True`` trains again). No checkpoint is ever lost: one
+  made with other settings, or one that cannot be read, is moved aside with a message. A
+  resumed run ends with the same numbers as an uninterrupted one: batches depend only on the
+  step (see :class:`helpers.batches.DeviceBatches`) and the RNG states are restored;
 - a loss that is NaN or infinite stops training with :class:`NonFiniteLossError`, which names
   the step; the last good checkpoint is kept.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -33,17 +36,50 @@ from tqdm.auto import tqdm
 from .fileio import save_torch, write_json
 
 __all__ = [
+    "CheckpointError",
     "History",
     "NonFiniteLossError",
     "Snapshots",
     "TrainResult",
     "load_checkpoint",
+    "settings_key",
     "train",
 ]
+
+PROGRESS_LOG_ENV = "WORKBOOK_PROGRESS_LOG"
 
 Number = float | int
 StepFn = Callable[[int], Mapping[str, Tensor | Number]]
 EvalFn = Callable[[int], Mapping[str, Number]]
+
+
+class _ProgressLog:
+    """Plain progress lines for headless runs: ``python -m helpers run`` sets
+    ``WORKBOOK_PROGRESS_LOG`` to a file that it prints as it grows (a notebook's tqdm widget
+    never reaches a terminal). A line at each evaluation and at most every ``every`` seconds."""
+
+    def __init__(self, name: str, total: int, every: float = 10.0) -> None:
+        path = os.environ.get(PROGRESS_LOG_ENV, "").strip()
+        self.path = Path(path) if path else None
+        self.name, self.total, self.every = name, total, every
+        self.began = self.last = time.time()
+
+    def __call__(
+        self, step: int, start: int, postfix: Mapping[str, str], force: bool = False
+    ) -> None:
+        now = time.time()
+        if self.path is None or not (force or now - self.last >= self.every):
+            return
+        self.last = now
+        elapsed = now - self.began
+        eta = elapsed / max(step - start, 1) * (self.total - step)
+        values = ", ".join(f"{k} {v}" for k, v in postfix.items())
+        line = (
+            f"{self.name}: step {step}/{self.total} ({100 * step / self.total:.0f}%), "
+            f"{elapsed:.0f} s, about {eta:.0f} s left" + (f"; {values}" if values else "")
+        )
+        with open(self.path, "a") as handle:
+            handle.write(line + "\n")
 
 
 class NonFiniteLossError(RuntimeError):
@@ -142,9 +178,82 @@ def _plain(config: Mapping[str, Any] | None) -> dict[str, Any]:
     return json.loads(json.dumps(dict(config or {}), sort_keys=True, default=str))
 
 
+class CheckpointError(RuntimeError):
+    """A checkpoint file exists but cannot be read (truncated, half-synced, not a checkpoint)."""
+
+
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Read a checkpoint written by :func:`train` (``weights_only=True``: no pickled code)."""
-    return torch.load(path, map_location=map_location, weights_only=True)
+    """Read a checkpoint written by :func:`train` (``weights_only=True``: no pickled code).
+
+    Raises:
+        CheckpointError: naming the file, when it cannot be read.
+    """
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as err:  # torch raises OSError, RuntimeError, EOFError, pickle errors...
+        raise CheckpointError(
+            f"cannot read the checkpoint {path} ({type(err).__name__}: {err}). It is probably "
+            "truncated: a copy or a Google Drive sync that did not finish. Wait for the sync and "
+            "run again, or move the file away to train from scratch."
+        ) from err
+
+
+def settings_key(config: Mapping[str, Any]) -> str:
+    """A short, stable hash of a run's settings: the suffix of its set-aside checkpoint."""
+    text = json.dumps(_plain(config), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def _differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    keys = sorted(set(old) | set(new))
+    changed = [
+        f"{k} {old.get(k, '-')} -> {new.get(k, '-')}" for k in keys if old.get(k) != new.get(k)
+    ]
+    return ", ".join(changed[:6]) + (", ..." if len(changed) > 6 else "")
+
+
+def _move_checkpoint(src: Path, dst: Path) -> None:
+    """Move a checkpoint and its history file (``.history.json``) together."""
+    os.replace(src, dst)
+    history = src.with_suffix(".history.json")
+    if history.exists():
+        os.replace(history, dst.with_suffix(".history.json"))
+
+
+def _checkpoint_for(path: Path, name: str, config: dict[str, Any]) -> dict[str, Any] | None:
+    """The checkpoint of these settings at ``path``, or ``None`` to train from scratch.
+
+    Nothing is ever overwritten: a checkpoint of other settings is moved to
+    ``<name>.<settings_key>.pt`` (and moved back when those settings return); an unreadable one
+    to ``<name>.unreadable-<time>.pt``. Each move is printed.
+    """
+    key = settings_key(config)
+    if path.exists():
+        try:
+            ckpt = load_checkpoint(path)
+        except CheckpointError as err:
+            aside = path.with_name(f"{name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}.pt")
+            _move_checkpoint(path, aside)
+            print(f"{name}: {err}\n  Moved it to {aside}; training from scratch.")
+            ckpt = None
+        if ckpt is not None:
+            if ckpt.get("config") == config:
+                return ckpt
+            old = ckpt.get("config") or {}
+            aside = path.with_name(f"{name}.{settings_key(old)}.pt")
+            _move_checkpoint(path, aside)
+            print(
+                f"{name}: the checkpoint {path} was made with other settings "
+                f"({_differences(old, config)}); kept it as {aside}. Those settings load it again."
+            )
+    earlier = path.with_name(f"{name}.{key}.pt")
+    if earlier.exists():
+        _move_checkpoint(earlier, path)
+        print(f"{name}: found the checkpoint of these settings in {earlier}; using it.")
+        return _checkpoint_for(path, name, config)
+    return None
 
 
 def _rng_state() -> dict[str, Any]:
@@ -210,8 +319,10 @@ def train(
             logging, ``total_steps`` for evaluation without epochs), checkpoints at each
             evaluation.
         force: ignore an existing checkpoint and train from scratch.
-        config: the settings that make this run what it is (sizes, learning rate, ...); a
-            checkpoint made with other settings is not resumed but replaced.
+        config: the settings that make this run what it is (sizes, learning rate, ...). A
+            checkpoint made with other settings is not resumed: it is moved aside to
+            ``<name>.<settings_key>.pt``, and comes back when those settings do. An unreadable
+            checkpoint is moved aside too, and the run trains from scratch.
         progress: show a progress bar.
     """
     if total_steps < 1:
@@ -224,23 +335,20 @@ def train(
 
     history = History()
     start, seconds_before = 0, 0.0
-    if path is not None and path.exists() and not force:
-        ckpt = load_checkpoint(path)
-        if ckpt.get("config") != plain_config:
-            print(f"{name}: the checkpoint {path} was made with other settings; training anew.")
-        else:
-            for key, obj in state.items():
-                obj.load_state_dict(ckpt["state"][key])
-            _set_rng_state(ckpt["rng"])
-            history = History([dict(r) for r in ckpt["history"]])
-            start, seconds_before = int(ckpt["step"]), float(ckpt["seconds"])
-            if start >= total_steps:
-                print(
-                    f"{name}: loaded the finished run from {path} ({start} steps, trained in "
-                    f"{seconds_before:.0f} s). Set FORCE_RETRAIN = True to train again."
-                )
-                return TrainResult(history, start, seconds_before, start, loaded=True)
-            print(f"{name}: resuming from step {start} of {total_steps} ({path}).")
+    ckpt = _checkpoint_for(path, name, plain_config) if path is not None and not force else None
+    if ckpt is not None:
+        for key, obj in state.items():
+            obj.load_state_dict(ckpt["state"][key])
+        _set_rng_state(ckpt["rng"])
+        history = History([dict(r) for r in ckpt["history"]])
+        start, seconds_before = int(ckpt["step"]), float(ckpt["seconds"])
+        if start >= total_steps:
+            print(
+                f"{name}: loaded the finished run from {path} ({start} steps, trained in "
+                f"{seconds_before:.0f} s). Set FORCE_RETRAIN = True to train again."
+            )
+            return TrainResult(history, start, seconds_before, start, loaded=True)
+        print(f"{name}: resuming from step {start} of {total_steps} ({path}).")
 
     def epoch_of(step: int) -> float | None:
         return round(step / steps_per_epoch, 4) if steps_per_epoch else None
@@ -270,6 +378,7 @@ def train(
     postfix: dict[str, str] = {}
     began = time.time()
     bar = tqdm(total=total_steps, initial=start, desc=name, unit="step", disable=not progress)
+    log_line = _ProgressLog(name, total_steps)
     try:
         for module in modules:
             module.train()
@@ -309,6 +418,7 @@ def train(
                 postfix.update({k: f"{v:.4g}" for k, v in evaluated.items()})
             if at_log or at_eval:
                 bar.set_postfix(postfix, refresh=False)
+            log_line(done, start, postfix, force=at_eval)
             if at_ckpt:
                 save(done, seconds_before + time.time() - began)
     finally:

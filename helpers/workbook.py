@@ -25,8 +25,9 @@ import torch
 from torch import Tensor
 
 from . import data as data_module
-from .fileio import write_json
-from .profiles import Profile, get_profile, resolve_data_source
+from .fileio import repo_root, write_json
+from .plots import save_figure
+from .profiles import Profile, get_profile, output_folder, resolve_data_source
 
 __all__ = [
     "Workbook",
@@ -60,13 +61,20 @@ def seed_everything(seed: int) -> None:
 
 
 def _root() -> Path:
-    return data_module._repo_root() or Path.cwd()
+    return repo_root() or Path.cwd()
 
 
-def figures_root() -> Path:
-    """``WORKBOOK_FIGURES_DIR``, else ``figures/`` of the checkout (or working folder)."""
+def figures_root(profile: Profile | str | None = None, data: str | None = None) -> Path:
+    """``WORKBOOK_FIGURES_DIR``, else ``figures/<output folder>`` of the checkout (or working
+    folder), one folder per profile and data source (:func:`helpers.profiles.output_folder`)."""
     env = os.environ.get("WORKBOOK_FIGURES_DIR", "").strip()
-    return Path(env).expanduser() if env else _root() / "figures"
+    if env:
+        return Path(env).expanduser()
+    return (
+        _root()
+        / "figures"
+        / output_folder(get_profile(profile) if profile is None else profile, data)
+    )
 
 
 def checkpoints_root() -> Path:
@@ -118,11 +126,11 @@ class Workbook:
                 print("  " + str(err).splitlines()[0])
         return (*self.load(name, split, source="synthetic"), "synthetic")
 
-    def save_figure(self, fig: Any, name: str) -> list[Path]:
-        """Save ``fig`` as ``<figures_dir>/<name>.png`` (200 dpi) and ``.pdf``."""
-        from .plots import save_figure
+    def save_figure(self, fig: Any, name: str) -> None:
+        """Save ``fig`` as ``<figures_dir>/<name>.png`` (200 dpi) and ``.pdf``.
 
-        return save_figure(fig, name, directory=self.figures_dir)
+        Returns nothing, so that a cell ending with it prints nothing."""
+        save_figure(fig, name, directory=self.figures_dir)
 
     def record(self, key: str, value: Any) -> None:
         """Set ``metrics[key] = value`` and rewrite ``metrics.json`` at once (atomically)."""
@@ -186,7 +194,7 @@ def start(
         device=pick_device(device),
         seed=seed,
         force_retrain=force_retrain,
-        figures_dir=figures_root() / notebook,
+        figures_dir=figures_root(prof, source) / notebook,
         checkpoint_dir=ckpt_root / notebook / f"{prof.name}-{source}-seed{seed}",
     )
     _CURRENT.figures_dir.mkdir(parents=True, exist_ok=True)

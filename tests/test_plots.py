@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import matplotlib
 import pytest
 import torch
 
-from helpers import plots
+from helpers import plots, workbook
 
 matplotlib.use("Agg")
 
@@ -34,6 +36,22 @@ def test_save_figure_writes_png_and_pdf(tmp_path):
     width_px = imread(paths[0]).shape[1]
     assert width_px >= fig.get_size_inches()[0] * 200 * 0.8  # 200 dpi (bbox tight trims a bit)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_saving_the_same_figure_twice_gives_the_same_bytes(tmp_path):
+    fig = plots.plot_curves({"a": ([1, 2, 3], [3, 1, 2])}, ylabel="loss", title="t")
+    first = [p.read_bytes() for p in plots.save_figure(fig, "c", directory=tmp_path / "1")]
+    time.sleep(1.1)  # a creation date in seconds would differ now
+    second = [p.read_bytes() for p in plots.save_figure(fig, "c", directory=tmp_path / "2")]
+    assert first == second
+
+
+def test_workbook_save_figure_prints_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBOOK_FIGURES_DIR", str(tmp_path))
+    wb = workbook.start("99_test", profile="smoke", data="synthetic")
+    fig = plots.plot_curves({"a": ([1], [1])})
+    assert wb.save_figure(fig, "x") is None  # a cell ending with it shows no list of paths
+    assert (tmp_path / "99_test" / "x.pdf").exists()
 
 
 def test_plot_curves_and_rows(tmp_path):

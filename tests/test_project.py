@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 import tomllib
 
 import helpers
+from helpers import colab
+from helpers.colab import sync_notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -69,12 +72,33 @@ def test_notebook_is_clean_and_uniform(path):
         assert not cell.get("outputs"), f"{path.name}: code cell {i + 1} holds outputs"
         assert cell.get("execution_count") is None, f"{path.name}: code cell {i + 1} has a count"
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
-    first_md = next(c for c in nb["cells"] if c["cell_type"] == "markdown")
-    repo = PYPROJECT["project"]["urls"]["Repository"].removeprefix("https://github.com/")
-    badge = f"https://colab.research.google.com/github/{repo}/blob/main/notebooks/{path.name}"
-    assert badge in "".join(first_md["source"])
+    config = "".join(code[1]["source"])
+    assert f'workbook.start(\n    "{path.stem}"' in config
+    assert "print(wb)" in config
+
+
+def test_notebooks_badges_and_set_up_cells_follow_pyproject():
+    """One place for the repository and ref: ``python -m helpers sync-notebooks`` wrote them."""
+    assert sync_notebooks(ROOT, check=True) == []
+    url, ref = colab.repository(ROOT)
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text())
+        first_md = next(c for c in nb["cells"] if c["cell_type"] == "markdown")
+        assert colab.badge_url(url, ref, path.name) in "".join(first_md["source"])
+        setup = "".join(next(c for c in nb["cells"] if c["cell_type"] == "code")["source"])
+        assert f'"{url}"' in setup and f'"{ref}"' in setup and "--no-deps" in setup
+
+
+def test_sync_notebooks_rewrites_a_changed_repository(tmp_path):
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
+    text = (ROOT / "pyproject.toml").read_text()
+    url, _ = colab.repository(ROOT)
+    fork = "https://github.com/someone/fork"
+    (tmp_path / "pyproject.toml").write_text(text.replace(f'"{url}"', f'"{fork}"'))
+    assert len(sync_notebooks(tmp_path)) == len(NOTEBOOKS)
+    assert sync_notebooks(tmp_path, check=True) == []
+    text = (tmp_path / "notebooks" / NOTEBOOKS[0].name).read_text()
+    code = [c for c in json.loads(text)["cells"] if c["cell_type"] == "code"]
     setup = "".join(code[0]["source"])
-    ref = f"git+https://github.com/{repo}@v{helpers.__version__}"
-    assert ref in setup and "--no-deps" in setup
-    assert f'workbook.start(\n    "{path.stem}"' in setup
-    assert "print(wb)" in setup
+    assert "someone/fork/blob/" in text and f'"WORKBOOK_REPO", "{fork}"' in setup
+    assert url not in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import nbformat
 import pytest
@@ -85,3 +86,79 @@ def test_unknown_notebook(notebooks, monkeypatch):
     monkeypatch.setattr(runner, "notebooks_dir", lambda: folder)
     with pytest.raises(SystemExit, match=r"no notebook '99_nope'.*available: 10_good, 11_bad"):
         runner.main(["run", "99_nope"])
+
+
+def test_no_notebooks_fails_clearly(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "notebooks_dir", lambda: tmp_path)
+    with pytest.raises(SystemExit, match=r"no notebooks in .*checkout of the workbook"):
+        runner.main(["run"])
+
+
+def _profile_seen(figures):
+    return json.loads((figures / "10_good" / "metrics.json").read_text())["answer"]["profile_seen"]
+
+
+def test_profile_comes_from_the_environment_unless_the_flag_is_given(
+    notebooks, tmp_path, monkeypatch
+):
+    folder, _ = notebooks
+    monkeypatch.setattr(runner, "notebooks_dir", lambda: folder)
+    monkeypatch.setenv("WORKBOOK_PROFILE", "smoke")
+    figures = tmp_path / "f"
+    assert runner.main(["run", "10_good", "--figures-dir", str(figures), "--no-progress"]) == 0
+    assert _profile_seen(figures) == "smoke"
+    monkeypatch.setenv("WORKBOOK_PROFILE", "full")
+    args = ["run", "10_good", "--profile", "smoke", "--figures-dir", str(figures), "--no-progress"]
+    assert runner.main(args) == 0
+    assert _profile_seen(figures) == "smoke"
+
+
+def test_each_profile_writes_its_own_folder(notebooks, tmp_path, monkeypatch, capsys):
+    from helpers import fileio
+
+    folder, _ = notebooks
+    monkeypatch.setattr(runner, "notebooks_dir", lambda: folder)
+    monkeypatch.setattr(fileio, "repo_root", lambda: tmp_path)
+    monkeypatch.delenv("WORKBOOK_DATA", raising=False)
+    assert runner.main(["run", "10_good", "--profile", "smoke", "--no-progress"]) == 0
+    assert runner.main(["run", "10_good", "--profile", "smoke", "--data", "real",
+                        "--no-progress"]) == 0  # fmt: skip
+    assert _profile_seen(tmp_path / "figures" / "smoke") == "smoke"
+    assert _profile_seen(tmp_path / "figures" / "smoke-real") == "smoke"
+    assert "figures/smoke-real" in capsys.readouterr().out
+
+
+def test_a_failed_run_does_not_report_earlier_metrics(notebooks, tmp_path, monkeypatch, capsys):
+    folder, _ = notebooks
+    monkeypatch.setattr(runner, "notebooks_dir", lambda: folder)
+    old = tmp_path / "11_bad" / "metrics.json"
+    old.parent.mkdir(parents=True)
+    old.write_text(json.dumps({"stale_number": 123.0}))
+    os.utime(old, (1_000_000, 1_000_000))
+    args = ["run", "11_bad", "--profile", "smoke", "--figures-dir", str(tmp_path), "--no-progress"]
+    assert runner.main(args) == 1
+    out = capsys.readouterr().out
+    assert "stale_number" not in out and "this run wrote no metrics.json" in out
+
+
+def test_training_progress_reaches_the_terminal_headless(tmp_path, monkeypatch, capfd):
+    """capfd: the kernel's own stderr (inherited file descriptors) is checked too."""
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    write_notebook(
+        folder / "12_train.ipynb",
+        [
+            new_code_cell(
+                "from helpers.training import train\n"
+                "train('toy', lambda i: {'loss': 1.0 / (i + 1)}, 6, {}, checkpoint_dir=None,\n"
+                "      steps_per_epoch=2, progress=False)"
+            )
+        ],
+    )
+    monkeypatch.setattr(runner, "notebooks_dir", lambda: folder)
+    args = ["run", "--profile", "smoke", "--figures-dir", str(tmp_path / "f"), "--no-progress"]
+    assert runner.main(args) == 0
+    out, err = capfd.readouterr()
+    for step in (2, 4, 6):
+        assert f"toy: step {step}/6" in out
+    assert "without encryption" not in out + err

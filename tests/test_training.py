@@ -9,7 +9,13 @@ import torch
 from torch import nn
 
 from helpers.batches import DeviceBatches
-from helpers.training import NonFiniteLossError, load_checkpoint, train
+from helpers.training import (
+    CheckpointError,
+    NonFiniteLossError,
+    load_checkpoint,
+    settings_key,
+    train,
+)
 
 TOTAL = 24
 PER_EPOCH = 6
@@ -121,11 +127,40 @@ def test_finished_run_is_loaded_not_retrained(tmp_path):
     assert calls == list(range(TOTAL)) and not forced.loaded
 
 
-def test_other_settings_train_anew(tmp_path):
-    run(tmp_path)
+def test_other_settings_train_anew_and_keep_the_old_checkpoint(tmp_path, capsys):
+    first, model_a = run(tmp_path)
     calls: list[int] = []
     run(tmp_path, config={"lr": 5e-3}, calls=calls)
     assert calls == list(range(TOTAL))
+    aside = tmp_path / f"toy.{settings_key({'lr': 1e-2, 'total_steps': TOTAL})}.pt"
+    assert aside.exists() and aside.with_suffix(".history.json").exists()
+    out = capsys.readouterr().out
+    assert f"kept it as {aside}" in out and "lr 0.01 -> 0.005" in out
+    assert load_checkpoint(tmp_path / "toy.pt")["config"]["lr"] == 5e-3
+    # going back to the first settings loads the first run again, without training
+    calls.clear()
+    again, model_b = run(tmp_path, calls=calls)
+    assert calls == [] and again.loaded
+    assert again.history.records == first.history.records
+    assert torch.equal(model_a[1].weight, model_b[1].weight)
+    assert len(list(tmp_path.glob("toy*.pt"))) == 2  # both settings' runs are kept
+
+
+def test_truncated_checkpoint_is_named_moved_aside_and_training_restarts(tmp_path, capsys):
+    with pytest.raises(Interrupt):
+        run(tmp_path, interrupt_at=15)
+    path = tmp_path / "toy.pt"
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])  # a half-synced file
+    with pytest.raises(CheckpointError, match=str(path)):
+        load_checkpoint(path)
+    calls: list[int] = []
+    result, _ = run(tmp_path, calls=calls)
+    assert calls == list(range(TOTAL)) and result.resumed_from == 0
+    out = capsys.readouterr().out
+    assert f"cannot read the checkpoint {path}" in out and "training from scratch" in out
+    (unreadable,) = tmp_path.glob("toy.unreadable-*.pt")
+    assert unreadable.read_bytes() == data[: len(data) // 2]
 
 
 def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
