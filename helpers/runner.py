@@ -110,8 +110,9 @@ def run_notebook(
     error = None
     bar = tqdm(total=len(code_cells), desc=stem, unit="cell", disable=not progress)
     tail = _LogTail(log, bar.write if progress else print)
+    kernel_log = executed.parent / f"{stem}.kernel.log"  # the kernel's own stderr, kept on failure
     try:
-        with client.setup_kernel(env=env):
+        with open(kernel_log, "w") as klog, client.setup_kernel(env=env, stderr=klog):
             for number, index in enumerate(code_cells, start=1):
                 cell = nb.cells[index]
                 bar.set_postfix_str(_first_line(cell.source), refresh=True)
@@ -129,6 +130,10 @@ def run_notebook(
         bar.close()
         nbformat.write(nb, executed)
         log.unlink(missing_ok=True)
+    if error is None:
+        kernel_log.unlink(missing_ok=True)
+    elif kernel_log.stat().st_size:
+        error += f"\n(the kernel's own messages: {kernel_log})"
     return RunResult(stem, error is None, time.time() - began, executed, error, began)
 
 

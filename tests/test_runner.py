@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 
 import nbformat
 import pytest
@@ -162,3 +166,33 @@ def test_training_progress_reaches_the_terminal_headless(tmp_path, monkeypatch, 
     for step in (2, 4, 6):
         assert f"toy: step {step}/6" in out
     assert "without encryption" not in out + err
+
+
+def test_ctrl_c_stops_quietly(tmp_path):
+    """Ctrl-C (SIGINT to the runner's process group) ends the run with status 130 and one line,
+    with no kernel or ZMQ traceback on the terminal."""
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    started = tmp_path / "started"
+    write_notebook(
+        folder / "13_long.ipynb",
+        [new_code_cell(f"import time\nopen({str(started)!r}, 'w').close()\ntime.sleep(120)")],
+    )
+    script = (
+        "import sys, pathlib\nfrom helpers import runner\n"
+        f"runner.notebooks_dir = lambda: pathlib.Path({str(folder)!r})\n"
+        "sys.exit(runner.main(['run', '--profile', 'smoke', '--figures-dir', "
+        f"{str(tmp_path / 'f')!r}, '--no-progress']))"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.time() + 120
+    while not started.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in out + err and "ZMQError" not in err
+    assert "interrupted" in err
