@@ -37,7 +37,7 @@ from torch import Tensor
 
 from helpers import simsiam
 from helpers.profiles import SimSiamBudget
-from helpers.synthetic import _chunked, _glyph_coverage, _shape_mask, _to_uint8
+from helpers.synthetic import chunked, glyph_coverage, shape_mask, to_uint8
 
 _LUMA = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
 
@@ -49,11 +49,9 @@ def _glyphs(
     """Anti-aliased coverage (n, 1, 32, 32) of one digit glyph per label."""
 
     def render(lab: Tensor, g: torch.Generator) -> Tensor:
-        return _glyph_coverage(
-            lab, 32, g, height=height, thickness=thickness, shift=(-shift, shift)
-        )
+        return glyph_coverage(lab, 32, g, height=height, thickness=thickness, shift=(-shift, shift))
 
-    return _chunked(render, labels, g)[:, None]
+    return chunked(render, labels, g)[:, None]
 
 
 def _colour(g: torch.Generator, n: int, lum: tuple[float, float], sat: float) -> Tensor:
@@ -69,7 +67,8 @@ def fixed_grey_digits(
     copies: int = 1,
 ) -> tuple[Tensor, Tensor]:  # fmt: skip
     """``copies`` of one digit glyph (shift +-``shift`` px) in grey 0.8 on 0.2:
-    (n, 3, 32, 32) uint8 and (n,) labels."""
+    (n, 3, 32, 32) uint8 and (n,) labels. With the defaults, :func:`helpers.synthetic.grey_digits`
+    (the demo's stand-in) draws the same images."""
     g = torch.Generator().manual_seed(seed)
     labels = torch.randint(0, 10, (n,), generator=g)
     cover = torch.zeros(n, 1, 32, 32)
@@ -77,7 +76,7 @@ def fixed_grey_digits(
         cover = torch.maximum(cover, _glyphs(labels, g, height, (1.2, 2.2), shift))
     torch.rand(2, n, generator=g)  # the trials drew (and ignored) a grey level for ink and paper
     img = (0.2 * (1 - cover) + 0.8 * cover).expand(n, 3, 32, 32)
-    return _to_uint8(img + 0.03 * torch.randn(n, 3, 32, 32, generator=g)), labels
+    return to_uint8(img + 0.03 * torch.randn(n, 3, 32, 32, generator=g)), labels
 
 
 def noisy_digits(n: int, seed: int) -> tuple[Tensor, Tensor]:
@@ -90,7 +89,7 @@ def noisy_digits(n: int, seed: int) -> tuple[Tensor, Tensor]:
     cover[mirrored] = cover[mirrored].flip(-1)
     img = (0.2 * (1 - cover) + 0.8 * cover).expand(n, 3, 32, 32)
     img = img + 0.5 * torch.randn(n, 1, 32, 32, generator=g).expand(n, 3, 32, 32)
-    return _to_uint8(img), labels
+    return to_uint8(img), labels
 
 
 def random_digits(n: int, seed: int, sat: float) -> tuple[Tensor, Tensor]:
@@ -101,7 +100,7 @@ def random_digits(n: int, seed: int, sat: float) -> tuple[Tensor, Tensor]:
     cover = _glyphs(labels, g, (10.0, 22.0), (1.2, 2.4), 12)
     bg, fg = _colour(g, n, (0.1, 0.35), sat), _colour(g, n, (0.65, 0.9), sat)
     img = bg * (1 - cover) + fg * cover
-    return _to_uint8(img + 0.03 * torch.randn(n, 3, 32, 32, generator=g)), labels
+    return to_uint8(img + 0.03 * torch.randn(n, 3, 32, 32, generator=g)), labels
 
 
 def scattered(n: int, seed: int, sat: float, bg_sat: float) -> tuple[Tensor, Tensor]:
@@ -130,10 +129,10 @@ def scattered(n: int, seed: int, sat: float, bg_sat: float) -> tuple[Tensor, Ten
             for k in range(10):
                 idx = (lab == k).nonzero().flatten()
                 if idx.numel():
-                    inside[idx] = _shape_mask(k, u[idx], v[idx])
+                    inside[idx] = shape_mask(k, u[idx], v[idx])
             mask = (inside * r + 0.5).clamp(0, 1)[:, None]
             img = img * (1 - mask) + _colour(g, m, (0.7, 0.8), sat) * mask
-        out.append(_to_uint8(img + 0.03 * torch.randn(img.shape, generator=g)))
+        out.append(to_uint8(img + 0.03 * torch.randn(img.shape, generator=g)))
     return torch.cat(out), labels
 
 
@@ -157,19 +156,20 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--train", type=int, default=5000)
     parser.add_argument("--test", type=int, default=2000)
-    parser.add_argument("--lr", type=float, default=0.3, help="base lr; lr = base x 128 / 256")
+    parser.add_argument("--lr", type=float, default=0.3, help="base lr; lr = base x batch / 256")
+    parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--run", default="stop_gradient", choices=list(simsiam.RUNS))
     args = parser.parse_args()
     make = CANDIDATES[args.candidate]
     x, y = make(args.train, 1)
     xt, yt = make(args.test, 2)
     print(f"{args.candidate}: kNN on raw pixels {simsiam.pixel_knn_accuracy(x, y, xt, yt):.1f}%")
-    budget = SimSiamBudget(epochs=args.epochs, batch_size=128, base_lr=args.lr, dim=256,
+    budget = SimSiamBudget(epochs=args.epochs, batch_size=args.batch, base_lr=args.lr, dim=256,
                            pred_dim=64, width=16, blocks=(1, 1, 1, 1), stem_stride=2)  # fmt: skip
     model = simsiam.make_run(args.run, budget)
     began = time.time()
     result = simsiam.train_simsiam(
-        "trial", model, x, y, xt, yt, epochs=args.epochs, batch_size=128, base_lr=args.lr,
+        "trial", model, x, y, xt, yt, epochs=args.epochs, batch_size=args.batch, base_lr=args.lr,
         progress=False,
     )  # fmt: skip
     h = result.history
@@ -178,7 +178,7 @@ def main() -> None:
     std = h.series("output_std", x="epoch")[1]
     for e, loss, acc, s in zip(epochs, losses, knn, std, strict=True):
         print(f"  epoch {e:3.0f}  loss {loss:6.3f}  kNN {acc:5.1f}%  std x sqrt(d) {s * 16:.2f}")
-    steps = int(epochs[-1]) * (args.train // 128) if epochs else 0
+    steps = int(epochs[-1]) * (args.train // args.batch) if epochs else 0
     print(f"  {steps} steps in {time.time() - began:.0f} s")
 
 

@@ -156,6 +156,7 @@ def load(
     seed: int = 0,
     download: bool = True,
     profile: Profile | str | None = None,
+    standin: str | None = None,
 ) -> tuple[Tensor, Tensor | None]:
     """Load one split of a dataset as uint8 images and int64 labels.
 
@@ -168,6 +169,8 @@ def load(
         seed: seed of the stand-in (each split gets its own stream).
         download: fetch missing real files when the network is up.
         profile: the profile (or its name) that sizes the stand-ins; default the active one.
+        standin: for ``cifar10`` from the ``synthetic`` source, which stand-in
+            (:data:`helpers.synthetic.STANDINS`; default ``objects``). Ignored for real data.
 
     Returns:
         images: (N, C, H, W) uint8; values 0/1 for ``binarized_mnist``, else 0..255.
@@ -183,15 +186,24 @@ def load(
     source = resolve_data_source(source, prof)
     if source == "synthetic":
         size = n if n is not None else prof.synthetic_size(split, spec.sizes[split])
-        return _synthetic(spec, split, size, seed)
+        return _synthetic(spec, split, size, seed, standin)
     x, y = _load_real(spec, split, data_dir(root), download)
     images = torch.from_numpy(np.ascontiguousarray(x)).permute(0, 3, 1, 2).contiguous()
     labels = torch.from_numpy(y.astype(np.int64)) if y is not None else None
     return images, labels
 
 
-def _synthetic(spec: DatasetSpec, split: str, n: int, seed: int) -> tuple[Tensor, Tensor | None]:
+def _synthetic(
+    spec: DatasetSpec, split: str, n: int, seed: int, standin: str | None = None
+) -> tuple[Tensor, Tensor | None]:
     stream = synthetic.seed_for(seed, spec.name, split)
+    if standin is not None:
+        if spec.name != "cifar10" or standin not in synthetic.STANDINS:
+            raise ValueError(
+                f"unknown stand-in {standin!r} for {spec.name}; cifar10 has "
+                f"{', '.join(synthetic.STANDINS)}"
+            )
+        return synthetic.STANDINS[standin](n, stream)
     if spec.name == "binarized_mnist":
         return synthetic.digits(n, stream, binarized=True)[0], None
     if spec.name == "mnist":

@@ -26,6 +26,7 @@ __all__ = [
     "FeatureClassifier",
     "FrechetScorer",
     "build_scorer",
+    "classify",
     "feature_statistics",
     "frechet_distance",
     "train_feature_classifier",
@@ -155,6 +156,22 @@ def train_feature_classifier(
     model.eval()
     model.train_accuracy = result.history.last("accuracy")  # type: ignore[attr-defined]
     return model
+
+
+@torch.no_grad()
+def classify(model: FeatureClassifier, images: Tensor) -> tuple[Tensor, Tensor]:
+    """Predicted labels and their probabilities for images (B, C, H, W) in [-1, 1].
+
+    Returns:
+        (labels (B,), confidence (B,)): the argmax class and its softmax probability.
+    """
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    probs = torch.softmax(model(images.to(device)).float(), dim=1)
+    model.train(was_training)
+    confidence, labels = probs.max(1)
+    return labels, confidence
 
 
 class FrechetScorer:

@@ -17,8 +17,10 @@ __all__ = [
     "ImageExplorer",
     "interpolate_data",
     "interpolate_latent",
+    "interpolate_spherical",
     "latent_perturbations",
     "most_visible_dims",
+    "perturbation_effects",
 ]
 
 
@@ -78,6 +80,57 @@ def interpolate_latent(
     """
     a = _alphas(alphas, z0)[:, None]
     return _decode(generate, a * z0 + (1 - a) * z1)
+
+
+def interpolate_spherical(
+    generate: Callable[[Tensor], Tensor], z0: Tensor, z1: Tensor, alphas: Sequence[float] | Tensor
+) -> Tensor:
+    """Spherical interpolation (slerp): g of codes on the great circle from z1 to z0, with the
+    norm interpolated linearly.
+
+    A straight line between two draws of N(0, I) in L dimensions passes through codes of norm
+    about sqrt(L / 2) at its middle, while the prior's draws have norm about sqrt(L): the middle
+    of the line is off the prior's typical set. Slerp keeps the norm typical.
+
+    Returns:
+        (A, C, H, W) images; alpha = 1 gives g(z0), alpha = 0 gives g(z1).
+    """
+    a = _alphas(alphas, z0)[:, None]
+    u0, u1 = z0 / z0.norm(), z1 / z1.norm()
+    omega = torch.arccos((u0 * u1).sum().clamp(-1 + 1e-7, 1 - 1e-7))
+    direction = (torch.sin(a * omega) * u0 + torch.sin((1 - a) * omega) * u1) / torch.sin(omega)
+    norm = a * z0.norm() + (1 - a) * z1.norm()
+    return _decode(generate, direction * norm)
+
+
+def perturbation_effects(
+    grid: Tensor, classify: Callable[[Tensor], Tensor], threshold: float = 0.05
+) -> dict[str, float]:
+    """How moving one coordinate changes an image, from :func:`latent_perturbations`' grid.
+
+    Args:
+        grid: (D, E, C, H, W) images in [-1, 1]; column ``E // 2`` must be eps = 0.
+        classify: maps (B, C, H, W) images to (B,) predicted labels.
+        threshold: a mean colour shift (in [-1, 1] units) above this counts as a colour change.
+
+    Returns:
+        ``label_change``: the share of coordinates whose largest move changes the predicted
+        label; ``colour_change``: the share that shift the mean colour by more than
+        ``threshold``; ``both``: the share that do both (entangled factors).
+    """
+    d, e = grid.shape[:2]
+    centre, ends = grid[:, e // 2], grid[:, [0, -1]]
+    with torch.no_grad():
+        base = classify(centre)  # (D,)
+        moved = classify(ends.flatten(0, 1)).view(d, 2)
+    label = (moved != base[:, None]).any(1)
+    colour = (ends.mean((-1, -2)) - centre.mean((-1, -2))[:, None]).abs().amax((1, 2))
+    coloured = colour > threshold
+    return {
+        "label_change": label.float().mean().item(),
+        "colour_change": coloured.float().mean().item(),
+        "both": (label & coloured).float().mean().item(),
+    }
 
 
 def interpolate_data(

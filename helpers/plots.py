@@ -23,6 +23,7 @@ __all__ = [
     "STYLE",
     "image_grid",
     "make_grid",
+    "place_legend",
     "plot_curves",
     "save_figure",
     "show_images",
@@ -120,13 +121,23 @@ def show_images(
     title: str | None = None,
     value_range: tuple[float, float] | None = None,
     column_labels: Sequence[str] | None = None,
+    column_title: str | None = None,
     scale: float = 0.6,
 ) -> Figure:
-    """Rows of images, one labelled row per entry of ``rows`` ((N, C, H, W) each)."""
+    """Rows of images, one labelled row per entry of ``rows`` ((N, C, H, W) each).
+
+    ``column_labels`` go above the first row, ``column_title`` (what the columns are, e.g.
+    "alpha") above them, and ``title`` above everything, without overlapping.
+    """
     n_rows = len(rows)
     n_cols = max(v.shape[0] for v in rows.values())
+    extra = 0.35 * (column_labels is not None) + 0.3 * (column_title is not None)
     fig, axes = plt.subplots(
-        n_rows, 1, figsize=(n_cols * scale + 1.5, n_rows * scale * 1.1 + 0.4), squeeze=False
+        n_rows,
+        1,
+        figsize=(n_cols * scale + 1.5, n_rows * scale * 1.1 + 0.4 + extra),
+        squeeze=False,
+        layout="constrained",
     )
     for ax, (label, images) in zip(axes[:, 0], rows.items(), strict=True):
         ax.imshow(make_grid(images, nrow=n_cols, value_range=value_range).numpy())
@@ -136,11 +147,16 @@ def show_images(
         for spine in ax.spines.values():
             spine.set_visible(False)
         ax.set_ylabel(label, rotation=0, ha="right", va="center")
+    top = axes[0, 0]
     if column_labels is not None:
         width = rows[next(iter(rows))].shape[-1] + 2
-        axes[0, 0].set_xticks([2 + width * (i + 0.5) - 1 for i in range(len(column_labels))])
-        axes[0, 0].set_xticklabels(column_labels, fontsize=8)
-        axes[0, 0].xaxis.tick_top()
+        top.set_xticks([2 + width * (i + 0.5) - 1 for i in range(len(column_labels))])
+        top.set_xticklabels(column_labels, fontsize=8)
+        top.xaxis.tick_top()
+        top.tick_params(axis="x", length=0)
+    if column_title is not None:
+        top.xaxis.set_label_position("top")
+        top.set_xlabel(column_title)
     if title:
         fig.suptitle(title)
     return fig
@@ -154,10 +170,16 @@ def plot_curves(
     title: str | None = None,
     ax: Axes | None = None,
     logy: bool = False,
+    legend: str | None = "right",
 ) -> Figure:
-    """Line plot of named ``(xs, ys)`` curves on one axis."""
+    """Line plot of named ``(xs, ys)`` curves on one axis.
+
+    ``legend``: ``"right"`` (outside the axes, never over the data), ``"below"`` (outside,
+    under the x label), ``"best"`` (inside, where matplotlib finds room) or ``None``. A single
+    curve gets no legend.
+    """
     if ax is None:
-        fig, ax = plt.subplots(figsize=(5.5, 3.5))
+        fig, ax = plt.subplots(figsize=(5.5, 3.5), layout="constrained")
     else:
         fig = ax.figure  # type: ignore[assignment]
     for label, (xs, ys) in curves.items():
@@ -168,9 +190,21 @@ def plot_curves(
         ax.set_yscale("log")
     if title:
         ax.set_title(title)
-    if len(curves) > 1:
-        ax.legend()
+    if len(curves) > 1 and legend is not None:
+        place_legend(ax, legend)
     return fig
+
+
+def place_legend(ax: Axes, where: str = "right") -> None:
+    """A legend outside the data: ``right`` of the axes, ``below`` them, or ``best`` inside."""
+    if where == "right":
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, fontsize=8)
+    elif where == "below":
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=2, fontsize=8)
+    elif where == "best":
+        ax.legend(fontsize=8)
+    else:
+        raise ValueError(f"legend must be 'right', 'below', 'best' or None, got {where!r}")
 
 
 def save_figure(

@@ -80,6 +80,25 @@ class AEBudget:
 
 
 @dataclass(frozen=True)
+class SimSiamRecipe:
+    """How SimSiam's run (a) is optimised and augmented (:func:`helpers.simsiam.train_run`).
+
+    The default is the course's recipe: SGD, batch 512, lr = 0.03 x batch / 256 with cosine
+    decay, weight decay 5e-4, crops of 8-100% of the image, grayscale with p = 0.2.
+    """
+
+    batch_size: int = 512
+    base_lr: float = 0.03  # lr = base_lr x batch_size / 256
+    warmup_epochs: int = 0  # linear warm-up of the lr before the cosine decay
+    weight_decay: float = 5e-4
+    crop_scale: tuple[float, float] = (0.08, 1.0)
+    p_gray: float = 0.2
+
+
+RECIPES = ("course", "workbook")
+
+
+@dataclass(frozen=True)
 class SimSiamBudget:
     """Budget of ``03_simsiam`` (Problem 3). The course: ResNet-18, dim 2048, pred_dim 512,
     batch 512, lr 0.03 x batch / 256 with cosine decay, 100 epochs.
@@ -100,6 +119,18 @@ class SimSiamBudget:
     test_images: int | None = None
     knn_k: int = 200
     linear_epochs: int = 100  # the optional linear evaluation, on frozen features
+    # The workbook's own recipe for run (a) (None: the same as the course's, batch_size/base_lr).
+    workbook_recipe: SimSiamRecipe | None = None
+    standin: str | None = None  # the synthetic CIFAR-10 stand-in (None: ``objects``)
+
+    def recipe(self, name: str) -> SimSiamRecipe:
+        """``course``: the assignment's settings (all four runs); ``workbook``: run (a)'s."""
+        course = SimSiamRecipe(batch_size=self.batch_size, base_lr=self.base_lr)
+        if name == "course":
+            return course
+        if name == "workbook":
+            return self.workbook_recipe or course
+        raise ValueError(f"recipe must be one of {RECIPES}, got {name!r}")
 
 
 @dataclass(frozen=True)
@@ -192,7 +223,6 @@ PROFILES: dict[str, Profile] = {
             hidden=300,
             conv_width=8,
             conv_blocks=1,
-            small_latent_epochs=4,
             is_samples=200,
             is_test_images=500,
         ),
@@ -217,8 +247,12 @@ PROFILES: dict[str, Profile] = {
         ),
         simsiam=SimSiamBudget(
             epochs=16,
-            batch_size=128,
-            base_lr=0.24,  # lr 0.12; batch 128: 1.6x the steps of 20 epochs at 256, 1.3x the time
+            batch_size=128,  # 624 steps per run: 1.6x the steps of 20 epochs at 256
+            # lr 0.25. On the grey-digit stand-in, 16 epochs (benchmarks/simsiam_standins.py):
+            # (a) 47.2% kNN against (b) 25.8% and (c) 19.4%, whose std x sqrt(d) fell to 0.00;
+            # at base lr 0.3, (a) reached 30.9% only, 7.7 points above (c).
+            base_lr=0.5,
+            standin="grey_digits",
             dim=256,
             pred_dim=64,
             width=16,
@@ -236,6 +270,13 @@ PROFILES: dict[str, Profile] = {
         synthetic_train=None,
         synthetic_test=None,
         datasets=DatasetsBudget(preview_images=64),
+        simsiam=SimSiamBudget(
+            epochs=100,
+            # Measured on an H100 (issue 14), 100 epochs, kNN on the backbone: base lr 0.06 gave
+            # 71.3% against the course's 62.7%. The 80% target is not reached by this alone; the
+            # other levers are for benchmarks/simsiam_sweep.py on a GPU.
+            workbook_recipe=SimSiamRecipe(base_lr=0.06),
+        ),
     ),
 }
 

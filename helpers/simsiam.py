@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -21,6 +22,7 @@ from torchvision.models.resnet import BasicBlock, ResNet
 
 from .augment import SimSiamAugment
 from .precision import Precision, choose_precision, scaler_state
+from .profiles import SimSiamRecipe
 from .training import TrainResult
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "pixel_knn_accuracy",
     "resnet18_cifar",
     "run_summary",
+    "train_run",
     "train_simsiam",
 ]
 
@@ -333,6 +336,7 @@ def train_simsiam(
     momentum: float = 0.9,
     weight_decay: float = 5e-4,
     fix_pred_lr: bool = True,
+    warmup_epochs: int = 0,
     device: torch.device | str = "cpu",
     seed: int = 0,
     knn_k: int = 200,
@@ -345,8 +349,9 @@ def train_simsiam(
 ) -> TrainResult:
     """Train SimSiam with the course's recipe; monitor it every epoch.
 
-    SGD with momentum, lr = base_lr x batch / 256 with cosine decay over training (the
-    predictor's lr stays fixed when ``fix_pred_lr``), weight decay; two views per image from
+    SGD with momentum, lr = base_lr x batch / 256 with cosine decay over training after a
+    linear warm-up of ``warmup_epochs`` (the predictor's lr stays fixed when ``fix_pred_lr``),
+    weight decay; two views per image from
     :class:`helpers.augment.SimSiamAugment`, made on the device. ``precision``: default
     :func:`helpers.precision.choose_precision` (bf16 or fp16 with a scaler on CUDA, fp32
     elsewhere); channels_last on CUDA. Every epoch the history gets the mean ``loss``,
@@ -384,8 +389,13 @@ def train_simsiam(
     scaler = precision.scaler(device)
     test_images, test_labels = test_images.to(device), test_labels.to(device)
 
+    warmup = warmup_epochs * len(batches)
+
     def step(i: int) -> dict[str, Tensor]:
-        scale = 0.5 * (1 + math.cos(math.pi * i / total))
+        if i < warmup:
+            scale = (i + 1) / warmup
+        else:
+            scale = 0.5 * (1 + math.cos(math.pi * (i - warmup) / (total - warmup)))
         for group in optimizer.param_groups:
             group["lr"] = lr if group["fix_lr"] else lr * scale
         x, _ = batches.batch_at(i)
@@ -415,6 +425,10 @@ def train_simsiam(
         "stop_gradient": model.stop_gradient, "MLP_mode": model.MLP_mode,
         "parameters": sum(p.numel() for p in model.parameters()), "images": train_images.shape[0],
     }  # fmt: skip
+    if warmup_epochs:
+        config["warmup_epochs"] = warmup_epochs
+    if (aug.scale, aug.p_gray) != (SimSiamAugment().scale, SimSiamAugment().p_gray):
+        config["augment"] = {"scale": list(aug.scale), "p_gray": aug.p_gray}
     return train(
         name, step, total, {"model": model, "optimizer": optimizer, **scaler_state(scaler=scaler)},
         checkpoint_dir=checkpoint_dir, steps_per_epoch=len(batches), eval_fn=evaluate,
@@ -451,6 +465,29 @@ def make_run(name: str, budget, course_backbone: bool = False, seed: int = 0) ->
     return SimSiam(
         base_encoder(budget, course_backbone), dim=budget.dim, pred_dim=budget.pred_dim,
         stop_gradient=stop_gradient, MLP_mode=mode,
+    )  # fmt: skip
+
+
+def train_run(
+    name: str,
+    model: SimSiam,
+    recipe: SimSiamRecipe,
+    train_images: Tensor,
+    train_labels: Tensor,
+    test_images: Tensor,
+    test_labels: Tensor,
+    **kwargs: Any,
+) -> TrainResult:
+    """:func:`train_simsiam` with a :class:`~helpers.profiles.SimSiamRecipe`'s batch size,
+    learning rate, warm-up, weight decay and augmentations; ``kwargs`` go to it as they are
+    (epochs, device, checkpoint_dir, ...)."""
+    augment = SimSiamAugment(
+        size=train_images.shape[-1], scale=recipe.crop_scale, p_gray=recipe.p_gray
+    )
+    return train_simsiam(
+        name, model, train_images, train_labels, test_images, test_labels,
+        batch_size=recipe.batch_size, base_lr=recipe.base_lr, weight_decay=recipe.weight_decay,
+        warmup_epochs=recipe.warmup_epochs, augment=augment, **kwargs,
     )  # fmt: skip
 
 

@@ -19,11 +19,23 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
 
-__all__ = ["digits", "house_numbers", "objects", "seed_for"]
+__all__ = [
+    "STANDINS",
+    "chunked",
+    "digits",
+    "glyph_coverage",
+    "grey_digits",
+    "house_numbers",
+    "objects",
+    "seed_for",
+    "shape_mask",
+    "to_uint8",
+]
 
 
 def seed_for(*parts: object) -> int:
@@ -88,7 +100,7 @@ def _uniform(g: torch.Generator, n: int, low: float, high: float) -> Tensor:
     return low + (high - low) * torch.rand(n, generator=g)
 
 
-def _glyph_coverage(
+def glyph_coverage(
     labels: Tensor,
     size: int,
     g: torch.Generator,
@@ -152,7 +164,7 @@ def _glyph_coverage(
     return cover.reshape(n, size, size)
 
 
-def _chunked(fn, labels: Tensor, g: torch.Generator, chunk: int = 500, **kwargs) -> Tensor:
+def chunked(fn, labels: Tensor, g: torch.Generator, chunk: int = 500, **kwargs) -> Tensor:
     return torch.cat([fn(labels[i : i + chunk], g, **kwargs) for i in range(0, len(labels), chunk)])
 
 
@@ -167,14 +179,37 @@ def digits(n: int, seed: int = 0, *, binarized: bool = False) -> tuple[Tensor, T
     labels = torch.randint(0, 10, (n,), generator=g)
 
     def render(lab: Tensor, g: torch.Generator) -> Tensor:
-        return _glyph_coverage(lab, 28, g, height=(15.0, 20.0), thickness=(0.9, 1.7), shift=(-2, 2))
+        return glyph_coverage(lab, 28, g, height=(15.0, 20.0), thickness=(0.9, 1.7), shift=(-2, 2))
 
-    cover = _chunked(render, labels, g)
+    cover = chunked(render, labels, g)
     if binarized:
         images = torch.bernoulli(cover, generator=g).to(torch.uint8)
     else:
         images = (cover * 255).round().to(torch.uint8)
     return images[:, None], labels
+
+
+def grey_digits(n: int, seed: int = 0) -> tuple[Tensor, Tensor]:
+    """Digit glyphs in CIFAR's format, the demo's stand-in for SimSiam: one glyph per image
+    (height 12-20 px, shift +-6 px), grey 0.8 on 0.2 in every image, light noise.
+
+    Every image has the same grey levels, so what two augmented views share is the digit's
+    shape, which a short CPU run of SimSiam learns; raw pixels still separate the classes well
+    (``benchmarks/simsiam_standins.py`` has the trials behind the choice).
+
+    Returns:
+        images (n, 3, 32, 32) uint8 and labels (n,) int64 in 0..9.
+    """
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, 10, (n,), generator=g)
+
+    def render(lab: Tensor, g: torch.Generator) -> Tensor:
+        return glyph_coverage(lab, 32, g, height=(12.0, 20.0), thickness=(1.2, 2.2), shift=(-6, 6))
+
+    cover = chunked(render, labels, g)[:, None]
+    torch.rand(2, n, generator=g)  # kept: the recorded trials drew (and ignored) two grey levels
+    img = (0.2 * (1 - cover) + 0.8 * cover).expand(n, 3, 32, 32)
+    return to_uint8(img + 0.03 * torch.randn(n, 3, 32, 32, generator=g)), labels
 
 
 def _random_colours(g: torch.Generator, n: int) -> Tensor:
@@ -203,7 +238,7 @@ def _smooth_noise(g: torch.Generator, n: int, channels: int, size: int, cells: i
     return up.clamp(-1, 1)
 
 
-def _to_uint8(images: Tensor) -> Tensor:
+def to_uint8(images: Tensor) -> Tensor:
     return (images.clamp(0, 1) * 255).round().to(torch.uint8)
 
 
@@ -220,13 +255,13 @@ def house_numbers(n: int, seed: int = 0) -> tuple[Tensor, Tensor]:
     for i in range(0, n, 500):
         lab = labels[i : i + 500]
         m = lab.numel()
-        centre = _glyph_coverage(lab, 32, g, shift=(-1.5, 1.5), **glyph)
+        centre = glyph_coverage(lab, 32, g, shift=(-1.5, 1.5), **glyph)
         cover = centre
         for side in (-1.0, 1.0):  # neighbouring digits, present with probability 0.6 each
             other = torch.randint(0, 10, (m,), generator=g)
             offset = torch.stack([side * _uniform(g, m, 14.0, 18.0), _uniform(g, m, -1.5, 1.5)], -1)
             present = (torch.rand(m, generator=g) < 0.6).float()[:, None, None]
-            neighbour = _glyph_coverage(other, 32, g, shift=offset, **glyph)
+            neighbour = glyph_coverage(other, 32, g, shift=offset, **glyph)
             cover = torch.maximum(cover, present * neighbour)
         background = _random_colours(g, m)
         foreground = _contrasting(g, background, 0.25)
@@ -234,7 +269,7 @@ def house_numbers(n: int, seed: int = 0) -> tuple[Tensor, Tensor]:
         bg = (background[:, :, None, None] + shade).clamp(0, 1)
         img = bg * (1 - cover[:, None]) + foreground[:, :, None, None] * cover[:, None]
         img = img + 0.03 * torch.randn(img.shape, generator=g)
-        images.append(_to_uint8(img))
+        images.append(to_uint8(img))
     return torch.cat(images), labels
 
 
@@ -246,7 +281,7 @@ OBJECT_CLASSES = (
 )  # fmt: skip
 
 
-def _shape_mask(label: int, u: Tensor, v: Tensor) -> Tensor:
+def shape_mask(label: int, u: Tensor, v: Tensor) -> Tensor:
     """Soft mask (before anti-aliasing) as a signed distance-like value: > 0 inside."""
     r = torch.sqrt(u * u + v * v)
     if label == 0:  # disk
@@ -306,7 +341,7 @@ def objects(n: int, seed: int = 0) -> tuple[Tensor, Tensor]:
         for k in range(10):
             idx = (lab == k).nonzero().flatten()
             if idx.numel():
-                inside[idx] = _shape_mask(k, u[idx], v[idx])
+                inside[idx] = shape_mask(k, u[idx], v[idx])
         mask = (inside * radius + 0.5).clamp(0, 1)[:, None]  # anti-aliased over one pixel
 
         background = _random_colours(g, m)
@@ -329,5 +364,12 @@ def objects(n: int, seed: int = 0) -> tuple[Tensor, Tensor]:
         bg = bg * (1 - blob) + _random_colours(g, m)[:, :, None, None] * blob
         img = bg * (1 - mask) + fg * mask
         img = img + 0.03 * torch.randn(img.shape, generator=g)
-        images.append(_to_uint8(img))
+        images.append(to_uint8(img))
     return torch.cat(images), labels
+
+
+# The CIFAR-10 stand-ins by name (``helpers.data.load(..., standin=...)``).
+STANDINS: dict[str, Callable[[int, int], tuple[Tensor, Tensor]]] = {
+    "objects": objects,
+    "grey_digits": grey_digits,
+}

@@ -153,6 +153,17 @@ class Snapshots:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self.items = {int(k): v for k, v in state["items"].items()}
 
+    def spread(self, n: int) -> list[tuple[int, Tensor]]:
+        """Up to ``n`` distinct snapshots, evenly spaced over the steps taken, first and last
+        included."""
+        steps = sorted(self.items)
+        if not steps:
+            raise LookupError("no snapshots were taken")
+        if len(steps) <= n:
+            return [(s, self.items[s]) for s in steps]
+        picks = sorted({round(i * (len(steps) - 1) / (n - 1)) for i in range(n)})
+        return [(steps[i], self.items[steps[i]]) for i in picks]
+
     def at_fraction(self, fraction: float) -> tuple[int, Tensor]:
         """The snapshot nearest to ``fraction`` (0 = first, 1 = last) of the steps taken."""
         steps = sorted(self.items)

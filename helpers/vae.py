@@ -31,6 +31,7 @@ __all__ = [
     "ConvVAE",
     "CourseVAE",
     "MLPAutoencoder",
+    "active_units",
     "decoder_means",
     "elbo_terms",
     "evaluate_elbo",
@@ -42,10 +43,12 @@ __all__ = [
     "log_likelihood_bernoulli",
     "log_likelihood_normal",
     "log_mean_exp",
+    "naive_log_likelihood",
     "prior_samples",
     "problem1_runs",
     "reconstruct",
     "reconstruction_error",
+    "reparameterize",
     "soft_clamp",
     "train_vae",
     "vae_loss",
@@ -117,6 +120,22 @@ def log_mean_exp(y: Tensor) -> Tensor:
     return (a + torch.log(torch.mean(torch.exp(y - a), dim=1, keepdim=True))).squeeze(1)
 
 
+def reparameterize(mu: Tensor, logvar: Tensor, eps: Tensor | None = None) -> Tensor:
+    """z = mu + exp(logvar / 2) * eps with eps ~ N(0, I): a draw from N(mu, diag(exp(logvar)))
+    written as a differentiable function of (mu, logvar), so that gradients of E_q[f(z)] reach
+    the encoder (Kingma & Welling 2014, section 2.4).
+
+    Args:
+        mu, logvar: (..., L). eps: the noise, the shape of ``mu`` (default: drawn).
+
+    Returns:
+        z: the shape of ``mu``; dz/dmu = 1 and dz/dlogvar = exp(logvar / 2) * eps / 2.
+    """
+    if eps is None:
+        eps = torch.randn_like(mu)
+    return mu + torch.exp(0.5 * logvar) * eps
+
+
 def kl_gaussian_gaussian_analytic(
     mu_q: Tensor, logvar_q: Tensor, mu_p: Tensor, logvar_p: Tensor
 ) -> Tensor:
@@ -159,7 +178,7 @@ def kl_gaussian_gaussian_mc(
     b, d = mu_q.shape
     expand = [t.unsqueeze(1).expand(b, num_samples, d) for t in (mu_q, logvar_q, mu_p, logvar_p)]
     mq, lq, mp, lp = expand
-    z = mq + torch.exp(0.5 * lq) * torch.randn_like(mq)
+    z = reparameterize(mq, lq)
     log_q = -0.5 * (LOG_2PI + lq + (z - mq).pow(2) * torch.exp(-lq)).sum(-1)
     log_p = -0.5 * (LOG_2PI + lp + (z - mp).pow(2) * torch.exp(-lp)).sum(-1)
     return (log_q - log_p).mean(1)
@@ -359,7 +378,7 @@ def elbo_terms(
         return _bernoulli_log_lik_logits(model.decode(mu), x), torch.zeros(
             mu.shape[0], device=x.device
         )
-    z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+    z = reparameterize(mu, logvar)
     recon = _bernoulli_log_lik_logits(model.decode(z), x)
     zeros = torch.zeros_like(mu)
     if kl == "analytic":
@@ -451,6 +470,56 @@ def importance_sampled_log_likelihood(
         out.append(log_mean_exp(torch.cat(log_w, dim=1)))
     model.train(was_training)
     return torch.cat(out)
+
+
+@torch.no_grad()
+def naive_log_likelihood(
+    model: nn.Module, x: Tensor, num_samples: int, *, generator: torch.Generator | None = None
+) -> Tensor:
+    """log p(x) estimated with z_k drawn from the *prior*: log (1/K) sum_k p(x|z_k).
+
+    Unbiased for p(x) like importance sampling, but almost every z_k from N(0, I) explains x
+    badly, so the estimate is dominated by the rare good draw and is far too low and noisy at
+    any practical K. Kept for the comparison in ``01_vae``.
+
+    Args:
+        model: has ``latent_dim`` and ``decode(z) -> logits``. x: (N, 1, 28, 28) binary.
+        num_samples: K.
+
+    Returns:
+        (N,) the estimates.
+    """
+    was_training = model.training
+    model.eval()
+    n = x.shape[0]
+    z = torch.randn(n * num_samples, model.latent_dim, generator=generator).to(x.device)
+    logits = model.decode(z).reshape(n, num_samples, -1)
+    target = x.reshape(n, 1, -1).expand(n, num_samples, -1)
+    log_px_z = -F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(-1)
+    model.train(was_training)
+    return log_mean_exp(log_px_z)
+
+
+@torch.no_grad()
+def active_units(
+    model: nn.Module, x: Tensor, threshold: float = 0.01, batch_size: int = 1000
+) -> tuple[int, Tensor]:
+    """Latent dimensions the model uses: Var_x(E_q[z_i | x]) above ``threshold`` (Burda et al.
+    2016). An inactive dimension has the same posterior mean for every image: it carries no
+    information, and its KL term is (near) zero.
+
+    Args:
+        x: (N, 1, 28, 28) images in [0, 1].
+
+    Returns:
+        (count, variances): the number of active units and the (L,) variances.
+    """
+    was_training = model.training
+    model.eval()
+    mus = torch.cat([model.encode(x[i : i + batch_size])[0] for i in range(0, len(x), batch_size)])
+    model.train(was_training)
+    variances = mus.float().var(0).cpu()
+    return int((variances > threshold).sum()), variances
 
 
 # --------------------------------------------------------------------------------------------

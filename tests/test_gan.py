@@ -9,7 +9,7 @@ import scipy.linalg
 import torch
 from torch import nn
 
-from helpers import synthetic
+from helpers import interactive, synthetic
 from helpers.frechet import FeatureClassifier, FrechetScorer, frechet_distance
 from helpers.gan import (
     Critic,
@@ -258,3 +258,27 @@ def test_gan_resumes_exactly(tmp_path):
     assert resumed.history.records == straight.history.records
     for a, b in zip(gen_a.state_dict().values(), gen_b.state_dict().values(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_spherical_interpolation_keeps_typical_norms():
+    torch.manual_seed(0)
+    z0, z1 = torch.randn(2, 400)
+    alphas = torch.linspace(0, 1, 11)
+    slerp = interactive.interpolate_spherical(lambda z: z, z0, z1, alphas)
+    linear = interactive.interpolate_latent(lambda z: z, z0, z1, alphas)
+    torch.testing.assert_close(slerp[0], z1)
+    torch.testing.assert_close(slerp[-1], z0)
+    assert linear[5].norm() < 0.8 * 20 < slerp[5].norm()  # sqrt(400) = 20; the line's middle ~14
+
+
+def test_perturbation_effects_count_label_and_colour_changes():
+    grid = torch.zeros(4, 3, 3, 2, 2)  # 4 coordinates, eps (-e, 0, +e)
+    grid[0, 2, 1] += 0.5  # the green channel: colour only
+    grid[1, 0, 0] = 1.0  # the red channel: colour and (below) label
+    grid[2, 2, :, 0, 0] = 0.04  # a small change: neither
+
+    def classify(images):
+        return (images[:, 0].mean((-1, -2)) > 0.2).long()  # "label" 1 when red is strong
+
+    effects = interactive.perturbation_effects(grid, classify)
+    assert effects == {"label_change": 0.25, "colour_change": 0.5, "both": 0.25}

@@ -69,3 +69,19 @@ def test_object_classes_are_hard_for_raw_pixels():
     x, y = synthetic.objects(2000, 0)
     xt, yt = synthetic.objects(500, 1)
     assert _nearest_mean_accuracy(x, y, xt, yt) < 0.3
+
+
+def test_grey_digits_stand_in_and_its_loader():
+    from helpers import data
+
+    x, y = synthetic.grey_digits(200, seed=3)
+    assert x.shape == (200, 3, 32, 32) and x.dtype == torch.uint8 and y.shape == (200,)
+    assert set(y.tolist()) == set(range(10))
+    assert (x[:, 0].float() - x[:, 1].float()).mean().abs() < 1  # grey, up to per-pixel noise
+    levels = x.float().mean((1, 2, 3))
+    assert levels.std() < 6  # one pair of grey levels in every image, unlike ``objects``
+    loaded, labels = data.load("cifar10", "train", source="synthetic", n=50, standin="grey_digits",
+                               profile="smoke")  # fmt: skip
+    assert loaded.shape == (50, 3, 32, 32) and labels.shape == (50,)
+    with pytest.raises(ValueError, match="stand-in"):
+        data.load("mnist", "train", source="synthetic", n=5, standin="grey_digits")

@@ -12,6 +12,7 @@ from helpers.batches import DeviceBatches
 from helpers.training import (
     CheckpointError,
     NonFiniteLossError,
+    Snapshots,
     load_checkpoint,
     settings_key,
     train,
@@ -187,3 +188,11 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
 def test_bad_total():
     with pytest.raises(ValueError, match="total_steps"):
         train("x", lambda i: {}, 0, {}, checkpoint_dir=None)
+
+
+def test_snapshots_spread_picks_distinct_evenly_spaced_steps():
+    snaps = Snapshots()
+    for step in range(0, 1100, 100):
+        snaps.add(step, torch.full((1,), step))
+    assert [s for s, _ in snaps.spread(5)] == [0, 200, 500, 800, 1000]
+    assert [s for s, _ in snaps.spread(20)] == list(range(0, 1100, 100))

@@ -13,6 +13,7 @@ from helpers import synthetic
 from helpers.vae import (
     ConvVAE,
     CourseVAE,
+    active_units,
     elbo_terms,
     importance_sampled_log_likelihood,
     kl_gaussian_gaussian_analytic,
@@ -20,6 +21,8 @@ from helpers.vae import (
     log_likelihood_bernoulli,
     log_likelihood_normal,
     log_mean_exp,
+    naive_log_likelihood,
+    reparameterize,
     train_vae,
     vae_loss,
     warmup_cosine,
@@ -140,6 +143,44 @@ def test_importance_sampling_matches_quadrature():
     k200 = importance_sampled_log_likelihood(model, x, num_samples=200, max_rows=64)  # chunked
     assert k200.shape == (5,)
     torch.testing.assert_close(k200, exact, rtol=0, atol=0.15)
+
+
+def test_naive_estimator_is_consistent_but_noisier_than_importance_sampling():
+    torch.manual_seed(4)
+    model = TinyModel()
+    x = torch.tensor([[1, 0, 1, 1], [0, 1, 0, 0], [1, 1, 0, 1]], dtype=torch.float32)
+    exact = exact_log_px(model, x).float()
+    torch.testing.assert_close(naive_log_likelihood(model, x, 200_000), exact, rtol=0, atol=0.02)
+    naive = torch.stack([naive_log_likelihood(model, x, 20) for _ in range(200)])
+    importance = torch.stack([importance_sampled_log_likelihood(model, x, 20) for _ in range(200)])
+    assert (naive.std(0) > importance.std(0)).all()  # even against a poor proposal
+    assert ((naive - exact).abs().mean(0) > (importance - exact).abs().mean(0)).all()
+
+
+def test_reparameterized_sample_passes_gradients():
+    mu = torch.tensor([0.5, -1.0], requires_grad=True)
+    logvar = torch.tensor([0.2, -0.4], requires_grad=True)
+    eps = torch.tensor([1.5, -0.3])
+    z = reparameterize(mu, logvar, eps)
+    z.sum().backward()
+    torch.testing.assert_close(mu.grad, torch.ones(2))
+    torch.testing.assert_close(logvar.grad, 0.5 * torch.exp(0.5 * logvar.detach()) * eps)
+    draws = reparameterize(torch.zeros(100_000), torch.full((100_000,), math.log(4.0)))
+    assert abs(draws.std().item() - 2.0) < 0.02
+
+
+def test_active_units_counts_the_dimensions_the_encoder_uses():
+    class Encoder(nn.Module):
+        latent_dim = 3
+
+        def encode(self, x):
+            v = x.flatten(1).mean(1, keepdim=True)
+            mu = torch.cat([v * 10, torch.zeros_like(v), torch.full_like(v, 0.3)], 1)
+            return mu, torch.zeros_like(mu)
+
+    x = torch.rand(500, 1, 28, 28)
+    count, variances = active_units(Encoder(), x)
+    assert count == 1 and variances.shape == (3,) and variances[1] == 0
 
 
 def test_importance_sampling_beats_the_elbo():

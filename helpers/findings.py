@@ -1,0 +1,346 @@
+"""What *this* run shows, in words built from its own numbers.
+
+Each function takes the numbers a notebook recorded (``wb.metrics`` entries and training
+histories) and returns a short Markdown paragraph: the figures this run computed, whether they
+show the effect the theory predicts, and, where they do not (a short demo run on stand-in
+data), that the full profile is needed and what it gives. No sentence here states a result that
+its arguments do not hold. The notebooks display them; :mod:`helpers.report` collects them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "PROBLEM1_TARGET",
+    "beta_effects",
+    "curve_shape",
+    "elbo_gap",
+    "elbo_target",
+    "entanglement",
+    "estimator_comparison",
+    "gan_samples",
+    "kl_estimators",
+    "latent_sizes",
+    "midpoint_confidence",
+    "simsiam_collapse",
+    "simsiam_features",
+    "vae_vs_gan",
+    "vanilla_discriminator",
+]
+
+PROBLEM1_TARGET = -102.0  # the handout's validation ELBO after 20 epochs, real binarized MNIST
+_REAL = "the full profile (the course's settings on the real data)"
+
+
+def _is_full(profile: str, data: str) -> bool:
+    return profile == "full" and data == "real"
+
+
+def _setting(profile: str, data: str) -> str:
+    return f"{profile} profile, {data} data"
+
+
+def elbo_target(
+    runs: Mapping[str, Mapping[str, Any]], profile: str, data: str, target: float = PROBLEM1_TARGET
+) -> str:
+    """Problem 1's target (validation ELBO >= ``target``) checked for each model.
+
+    Args:
+        runs: model name -> its metrics (``valid_elbo``, ``epochs``).
+    """
+    lines = [f"**Target: validation ELBO >= {target:g} nats** ({_setting(profile, data)})."]
+    for name, m in runs.items():
+        elbo = m["valid_elbo"]
+        verdict = (
+            f"meets it by {elbo - target:.2f}"
+            if elbo >= target
+            else f"misses it by {target - elbo:.2f}"
+        )
+        lines.append(f"- `{name}`: {elbo:.2f} after {m['epochs']} epochs, {verdict}.")
+    if not _is_full(profile, data):
+        lines.append(
+            f"The target is defined for {_REAL}: 20 epochs on Larochelle's binarized MNIST. This "
+            "run's numbers come from another budget or data, so they say nothing about it."
+        )
+    return "\n".join(lines)
+
+
+def kl_estimators(analytic: Mapping[str, Any], mc: Mapping[str, Any]) -> str:
+    """Analytic vs Monte-Carlo KL: the final validation ELBOs and training times."""
+    diff = mc["valid_elbo"] - analytic["valid_elbo"]
+    if abs(diff) < 0.5:
+        verdict = "about the same (within 0.5 nats)"
+    elif diff < 0:
+        verdict = (
+            f"{-diff:.2f} nats lower with the Monte-Carlo KL, as its noisier gradient predicts"
+        )
+    else:
+        verdict = (
+            f"{diff:.2f} nats *higher* with the Monte-Carlo KL, against the expectation; with one "
+            "seed and a short run the difference is within run-to-run noise"
+        )
+    return (
+        f"In this run the validation ELBO is {analytic['valid_elbo']:.2f} (analytic KL) and "
+        f"{mc['valid_elbo']:.2f} (Monte-Carlo KL, one sample): {verdict}. Training took "
+        f"{analytic['train_seconds']:.1f} s and {mc['train_seconds']:.1f} s."
+    )
+
+
+def elbo_gap(runs: Mapping[str, Mapping[str, Any]]) -> str:
+    """The gap log p(x) - ELBO on the test set, per model, from the table."""
+    gaps = {n: m["test_log_likelihood"] - m["test_elbo"] for n, m in runs.items()}
+    lo, hi = min(gaps, key=gaps.__getitem__), max(gaps, key=gaps.__getitem__)
+    negative = [n for n, g in gaps.items() if g < 0]
+    text = (
+        f"In this run the gap log p(x) - ELBO ranges from {gaps[lo]:.2f} nats (`{lo}`) to "
+        f"{gaps[hi]:.2f} nats (`{hi}`)."
+    )
+    if negative:
+        text += (
+            f" A negative gap ({', '.join(f'`{n}`' for n in negative)}) means the estimate with "
+            "K samples has not converged: the estimator is a lower bound in expectation too."
+        )
+    return text
+
+
+def estimator_comparison(naive: Sequence[float], importance: Sequence[float], k: int) -> str:
+    """Prior sampling vs importance sampling at equal K: mean and spread of repeated estimates
+    of the mean test log p(x)."""
+
+    def stats(values: Sequence[float]) -> tuple[float, float]:
+        mean = sum(values) / len(values)
+        var = sum((v - mean) ** 2 for v in values) / max(len(values) - 1, 1)
+        return mean, var**0.5
+
+    (nm, ns), (im, is_) = stats(naive), stats(importance)
+    shown = nm < im and ns > is_
+    text = (
+        f"With K = {k}, over {len(naive)} repeats: sampling z from the prior gives "
+        f"{nm:.1f} +- {ns:.2f} nats, importance sampling {im:.1f} +- {is_:.2f} nats. "
+    )
+    if shown:
+        text += (
+            f"The prior's estimate is {im - nm:.1f} nats lower and "
+            f"{ns / max(is_, 1e-9):.0f}x as noisy: few prior draws explain a given image, so "
+            "log (1/K) sum p(x|z_k) is dominated by the best draw and far below log p(x)."
+        )
+    else:
+        text += (
+            "This run does not show the expected gap (the prior's estimate lower and noisier); "
+            "with a model this short-trained the posterior is still close to the prior."
+        )
+    return text
+
+
+def latent_sizes(runs: Mapping[int, Mapping[str, Any]], active: Mapping[int, int]) -> str:
+    """Latent sizes compared: validation ELBO, epochs and active units per latent size."""
+    sizes = sorted(runs)
+    epochs = {runs[s]["epochs"] for s in sizes}
+    parts = [
+        f"L = {s}: {runs[s]['valid_elbo']:.2f} nats, {active[s]} of {s} units active" for s in sizes
+    ]
+    text = "In this run, " + "; ".join(parts) + "."
+    if len(epochs) > 1:
+        text += " The runs had different numbers of epochs, so their ELBOs are not comparable."
+    if len(sizes) < 2:
+        return text
+    big, small = sizes[-1], sizes[-2]
+    if active[big] < big:
+        text += (
+            f" With L = {big} only {active[big]} dimensions carry information (posterior means "
+            f"that vary with x); the other {big - active[big]} stay at the prior."
+        )
+    diff = runs[small]["valid_elbo"] - runs[big]["valid_elbo"]
+    if diff >= -2:
+        text += f" L = {small} is within 2 nats of L = {big} or better ({diff:+.2f}): the extra "
+        text += "dimensions buy little."
+    else:
+        text += f" Here L = {small} is {-diff:.2f} nats below L = {big}."
+    return text
+
+
+def curve_shape(steps: Sequence[float], values: Sequence[float], what: str) -> str:
+    """Describe a training curve as it is: start, extreme, end."""
+    if not values:
+        return f"No {what} was recorded."
+    first, last = values[0], values[-1]
+    i_max = max(range(len(values)), key=values.__getitem__)
+    text = f"The {what} starts at {first:.3g} (iteration {steps[0]:g})"
+    if 0 < i_max < len(values) - 1 and values[i_max] > max(first, last) * 1.1:
+        text += (
+            f", first rises to {values[i_max]:.3g} (iteration {steps[i_max]:g}), then falls to "
+            f"{last:.3g} (iteration {steps[-1]:g})."
+        )
+    elif last < first:
+        text += f" and falls to {last:.3g} (iteration {steps[-1]:g})."
+    else:
+        text += f" and ends at {last:.3g} (iteration {steps[-1]:g}), not below its start."
+    return text
+
+
+def gan_samples(fd_init: float, fd_final: float, fd_real: float, profile: str, data: str) -> str:
+    """Frechet distances of a generator: at the start, at the end, and the real floor."""
+    ratio = fd_final / fd_init
+    text = (
+        f"In this run the Frechet distance went from {fd_init:.3g} (untrained) to "
+        f"{fd_final:.3g}, {ratio:.2f}x its start; two real splits are {fd_real:.3g} apart (the "
+        "floor)."
+    )
+    if fd_final <= 3 * fd_real:
+        text += " The samples are close to the real images in this measure."
+    elif ratio < 0.5:
+        text += (
+            " The generator has learned much, but is still far from the floor: read the sample "
+            "grid as an intermediate stage."
+        )
+    else:
+        text += " The generator has learned little yet: the samples are at an early stage."
+    if not _is_full(profile, data):
+        text += (
+            f" Sharp, diverse samples need {_REAL}; describe what this grid shows, not what a "
+            "full run would."
+        )
+    return text
+
+
+def vanilla_discriminator(d_real: Sequence[float], d_fake: Sequence[float]) -> str:
+    """The vanilla GAN's mean D(real) and D(fake) at the start and the end of training."""
+    end_real, end_fake = d_real[-1], d_fake[-1]
+    text = (
+        f"In this run the mean D(x) on real images went from {d_real[0]:.2f} to {end_real:.2f}, "
+        f"and on generated ones from {d_fake[0]:.2f} to {end_fake:.2f}."
+    )
+    if abs(end_real - 0.5) < 0.15 and abs(end_fake - 0.5) < 0.15:
+        text += " Both are near 1/2: the discriminator can barely tell the two apart."
+    else:
+        text += (
+            f" They are still {end_real - end_fake:.2f} apart: the discriminator wins, the "
+            "equilibrium D = 1/2 is not reached (it rarely is in practice)."
+        )
+    return text
+
+
+def vae_vs_gan(vae_runs: Mapping[str, Any] | None, gan_runs: Mapping[str, Any]) -> str:
+    """Problems 1 and 2 side by side, from their own metrics (``None``: no Problem 1 run)."""
+    gan = gan_runs["vanilla_gan"]
+    text = (
+        f"The vanilla GAN on MNIST ends at a Frechet distance of {gan['frechet_distance']:.1f} "
+        f"(floor {gan['frechet_distance_real']:.2f}); it has no likelihood to report."
+    )
+    if vae_runs:
+        best = max(vae_runs, key=lambda n: vae_runs[n]["test_log_likelihood"])
+        text += (
+            f" Problem 1's best VAE in the same profile, `{best}`, reaches test log p(x) "
+            f"{vae_runs[best]['test_log_likelihood']:.2f} nats: a likelihood, but no sample "
+            "score on the same scale. The two numbers measure different things; the samples "
+            "are what compares them by eye."
+        )
+    else:
+        text += " No Problem 1 run of this profile was found to compare with."
+    return text
+
+
+def simsiam_collapse(runs: Mapping[str, Mapping[str, Any]], profile: str, data: str) -> str:
+    """Collapse of runs (b) and (c) against (a), from loss, output std and kNN accuracy."""
+    a, b, c = runs["stop_gradient"], runs["no_stop_gradient"], runs["no_pred_mlp"]
+    std_a = a["output_std_x_sqrt_dim"]
+    lines = []
+    for label, m in (("(b) without stop-gradient", b), ("(c) identity predictor", c)):
+        std, loss = m["output_std_x_sqrt_dim"], m["final_loss"]
+        verdict = "collapsed (at most half of (a)'s)" if std <= 0.5 * std_a else "not collapsed"
+        lines.append(
+            f"- {label}: loss {loss:.3f}, output std x sqrt(d) {std:.2f} against (a)'s "
+            f"{std_a:.2f}: {verdict}."
+        )
+    if not all(m["output_std_x_sqrt_dim"] <= 0.5 * std_a for m in (b, c)):
+        lines.append(
+            "This run is too short to show the collapse of both: it needs more steps, as in "
+            f"{_REAL}, where the output std of (b) and (c) is expected to fall towards 0."
+        )
+    return "\n".join(lines)
+
+
+def simsiam_features(
+    runs: Mapping[str, Mapping[str, Any]], raw_knn: float, profile: str, data: str
+) -> str:
+    """Whether run (a) learned useful features: kNN against (b), (c), raw pixels and chance."""
+    a, b, c = (runs[n]["final_knn_accuracy"] for n in ("stop_gradient", "no_stop_gradient",
+                                                       "no_pred_mlp"))  # fmt: skip
+    text = (
+        f"kNN accuracy of the backbone features: (a) {a:.1f}%, (b) {b:.1f}%, (c) {c:.1f}%; raw "
+        f"pixels {raw_knn:.1f}%, chance 10%."
+    )
+    margin = a - max(b, c)
+    if margin >= 10:
+        text += f" Stop-gradient learns: (a) is {margin:.1f} points above both ablations."
+    else:
+        where = f"only {margin:.1f} points above" if margin >= 0 else f"{-margin:.1f} points below"
+        text += (
+            f" (a) is {where} the better ablation: this run does not show stop-gradient learning."
+        )
+    if a <= raw_knn:
+        text += " (a) does not beat raw pixels in this run."
+        if not _is_full(profile, data):
+            text += f" That is expected to need {_REAL}: a ResNet-18 for 100 epochs."
+    else:
+        text += f" (a) beats raw pixels by {a - raw_knn:.1f} points."
+    return text
+
+
+def beta_effects(runs: Mapping[str, Mapping[str, Any]]) -> str:
+    """beta = 0, 10 and tuned against the autoencoder: reconstruction, KL, prior-sample FD."""
+    ae, b0, b10, bt = (runs[n] for n in ("autoencoder", "vae_beta_0", "vae_beta_10",
+                                         "vae_beta_tuned"))  # fmt: skip
+    checks = [
+        ("beta = 10 reconstructs worst", b10["reconstruction_error"]
+         > max(b0["reconstruction_error"], bt["reconstruction_error"])),
+        ("beta = 0 has the largest KL", b0["kl"] > max(b10["kl"], bt["kl"])),
+        ("the tuned VAE's prior samples beat the AE's and beta = 0's", bt["frechet_distance"]
+         < min(ae["frechet_distance"], b0["frechet_distance"])),
+    ]  # fmt: skip
+    shown = [what for what, ok in checks if ok]
+    missing = [what for what, ok in checks if not ok]
+    text = "Expected and seen in this run: " + ("; ".join(shown) if shown else "none") + "."
+    if missing:
+        text += " Expected but not seen: " + "; ".join(missing) + "."
+    return text
+
+
+def midpoint_confidence(confidence: Mapping[str, float], better: str) -> str:
+    """Two interpolation paths compared by the digit classifier's mean confidence in its label
+    at alpha = 0.5 (an image that looks like some digit gets a confident label).
+
+    Args:
+        confidence: path name -> mean confidence (0-1), two entries.
+        better: the path one expects to stay on the data (named in the verdict).
+    """
+    (name_a, a), (name_b, b) = confidence.items()
+    text = (
+        f"At alpha = 0.5 the classifier is on average {100 * a:.0f}% sure of its label on the "
+        f"{name_a} path and {100 * b:.0f}% on the {name_b} path."
+    )
+    other = name_b if better == name_a else name_a
+    if confidence[better] > confidence[other] + 0.05:
+        text += f" As expected, the {better} midpoints look more like some digit."
+    elif confidence[other] > confidence[better] + 0.05:
+        text += f" Against the expectation, the {other} midpoints look more like some digit here."
+    else:
+        text += " By this measure the two paths are alike in this run."
+    return text
+
+
+def entanglement(effects: Mapping[str, float], dims: int) -> str:
+    """What moving single latent coordinates did, from
+    :func:`helpers.interactive.perturbation_effects`."""
+    text = (
+        f"Of the {dims} coordinates moved, {100 * effects['label_change']:.0f}% change the "
+        f"classifier's label at the largest move, {100 * effects['colour_change']:.0f}% shift the "
+        f"mean colour, and {100 * effects['both']:.0f}% do both."
+    )
+    if effects["both"] > 0:
+        text += " A coordinate that changes the digit and the colour at once is entangled."
+    else:
+        text += " No coordinate here changes both, so this run gives no evidence of entanglement."
+    return text

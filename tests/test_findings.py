@@ -1,0 +1,108 @@
+"""The "what this run shows" paragraphs: built from the numbers given, saying when the expected
+effect is missing."""
+
+from __future__ import annotations
+
+from helpers import findings
+
+
+def test_elbo_target_checks_each_model_and_the_setting():
+    runs = {"course_mlp": {"valid_elbo": -101.2, "epochs": 20},
+            "course_mlp_mc_kl": {"valid_elbo": -102.05, "epochs": 20}}  # fmt: skip
+    full = findings.elbo_target(runs, "full", "real")
+    assert "-101.20 after 20 epochs, meets it by 0.80" in full
+    assert "-102.05 after 20 epochs, misses it by 0.05" in full
+    assert "say nothing" not in full
+    assert "say nothing about it" in findings.elbo_target(runs, "demo", "synthetic")
+
+
+def test_kl_estimators_says_which_way_it_went():
+    analytic = {"valid_elbo": -101.2, "train_seconds": 60}
+    lower = findings.kl_estimators(analytic, {"valid_elbo": -102.05, "train_seconds": 61})
+    higher = findings.kl_estimators(analytic, {"valid_elbo": -99.0, "train_seconds": 61})
+    assert "0.85 nats lower" in lower and "*higher*" in higher
+
+
+def test_elbo_gap_and_estimators():
+    runs = {"a": {"test_log_likelihood": -95.5, "test_elbo": -101.0},
+            "b": {"test_log_likelihood": -84.6, "test_elbo": -89.5}}  # fmt: skip
+    text = findings.elbo_gap(runs)
+    assert "from 4.90 nats (`b`) to 5.50 nats (`a`)" in text
+    assert "negative" not in text
+    shown = findings.estimator_comparison([-130, -140, -125], [-96.0, -96.2, -95.9], 200)
+    assert "lower and" in shown and "noisy" in shown
+    assert "does not show" in findings.estimator_comparison([-96, -96.1], [-96.5, -96.0], 200)
+
+
+def test_latent_sizes_reads_active_units_and_epochs():
+    runs = {2: {"valid_elbo": -150, "epochs": 20}, 20: {"valid_elbo": -100.1, "epochs": 20},
+            100: {"valid_elbo": -101.2, "epochs": 20}}  # fmt: skip
+    text = findings.latent_sizes(runs, {2: 2, 20: 20, 100: 31})
+    assert "only 31 dimensions" in text and "not comparable" not in text
+    assert "within 2 nats of L = 100 or better (+1.10)" in text
+    runs[2]["epochs"] = 4
+    assert "not comparable" in findings.latent_sizes(runs, {2: 2, 20: 20, 100: 31})
+
+
+def test_curve_shape_describes_a_rise_then_a_fall():
+    text = findings.curve_shape([200, 400, 600, 800], [15.0, 52.0, 30.0, 20.0], "estimate")
+    assert "first rises to 52" in text and "falls to 20" in text
+    assert "falls to 3" in findings.curve_shape([1, 2, 3], [9.0, 5.0, 3.0], "x")
+    assert "not below its start" in findings.curve_shape([1, 2], [1.0, 2.0], "x")
+
+
+def test_gan_samples_and_discriminator():
+    early = findings.gan_samples(28.5, 25.0, 0.07, "demo", "synthetic")
+    assert "early stage" in early and "full profile" in early
+    assert "intermediate" in findings.gan_samples(28.5, 9.7, 0.07, "full", "real")
+    assert "close to the real" in findings.gan_samples(28.5, 0.2, 0.07, "full", "real")
+    assert "near 1/2" in findings.vanilla_discriminator([0.5, 0.55], [0.5, 0.45])
+    assert "not reached" in findings.vanilla_discriminator([0.5, 0.9], [0.5, 0.1])
+
+
+def _simsiam(a_knn, b_knn, c_knn, a_std=1.0, b_std=0.07, c_std=0.2):
+    def run(knn, std):
+        return {"final_knn_accuracy": knn, "output_std_x_sqrt_dim": std, "final_loss": -0.9}
+
+    return {"stop_gradient": run(a_knn, a_std), "no_stop_gradient": run(b_knn, b_std),
+            "no_pred_mlp": run(c_knn, c_std)}  # fmt: skip
+
+
+def test_simsiam_findings_follow_the_numbers():
+    demo = _simsiam(13.1, 11.9, 12.7)
+    assert "does not show stop-gradient learning" in findings.simsiam_features(
+        demo, 15.6, "demo", "synthetic"
+    )
+    good = findings.simsiam_features(_simsiam(40.0, 20.0, 21.0), 65.0, "demo", "synthetic")
+    assert "(a) is 19.0 points above both" in good and "does not beat raw pixels" in good
+    below = findings.simsiam_features(_simsiam(7.0, 8.6, 7.8), 14.8, "smoke", "synthetic")
+    assert "1.6 points below the better ablation" in below
+    assert "too short" not in findings.simsiam_collapse(demo, "demo", "synthetic")
+    weak = _simsiam(13, 12, 12, c_std=0.8)
+    assert "too short" in findings.simsiam_collapse(weak, "demo", "synthetic")
+
+
+def test_beta_effects_and_interpolation():
+    runs = {
+        "autoencoder": {"reconstruction_error": 5.6, "frechet_distance": 165},
+        "vae_beta_0": {"reconstruction_error": 5.7, "frechet_distance": 160, "kl": 407},
+        "vae_beta_10": {"reconstruction_error": 25.8, "frechet_distance": 80, "kl": 3.7},
+        "vae_beta_tuned": {"reconstruction_error": 7.3, "frechet_distance": 18.8, "kl": 22.8},
+    }
+    assert "Expected but not seen" not in findings.beta_effects(runs)
+    runs["vae_beta_tuned"]["frechet_distance"] = 200
+    assert "Expected but not seen: the tuned" in findings.beta_effects(runs)
+    assert "As expected, the VAE midpoints" in findings.midpoint_confidence(
+        {"AE": 0.5, "VAE": 0.8}, better="VAE"
+    )
+    assert "Against the expectation, the AE" in findings.midpoint_confidence(
+        {"AE": 0.8, "VAE": 0.5}, better="VAE"
+    )
+    assert "alike" in findings.midpoint_confidence({"AE": 0.5, "VAE": 0.52}, better="VAE")
+
+
+def test_entanglement_reads_the_effects():
+    assert "entangled" in findings.entanglement({"label_change": 0.5, "colour_change": 0.5,
+                                                 "both": 0.25}, 8)  # fmt: skip
+    assert "no evidence" in findings.entanglement({"label_change": 0.5, "colour_change": 0.0,
+                                                   "both": 0.0}, 8)  # fmt: skip
