@@ -1,4 +1,6 @@
-"""Execute notebooks headless: ``python -m helpers run [NOTEBOOK ...] --profile ... --data ...``.
+"""The workbook's command line: ``python -m helpers run|list|sync-notebooks|report``.
+
+``run [NOTEBOOK ...] --profile ... --data ...`` executes notebooks headless.
 
 The committed ``.ipynb`` is never modified: the executed copy, with its outputs, goes to
 ``figures/<notebook>/<notebook>.ipynb`` beside the figures and ``metrics.json`` it wrote. A
@@ -234,6 +236,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sync-notebooks", help="rewrite each notebook's Colab badge and set-up cell from pyproject"
     )
     sync.add_argument("--check", action="store_true", help="only say which notebooks differ")
+    rep = sub.add_parser("report", help="assemble report.md and report.tex for one profile")
+    rep.add_argument(
+        "--profile",
+        choices=PROFILE_NAMES,
+        default=None,
+        help="default: WORKBOOK_PROFILE, else full with a GPU and demo without",
+    )
+    rep.add_argument("--data", choices=DATA_SOURCES, default=None, help="default: the profile's")
+    rep.add_argument("--figures-dir", type=Path, default=None,
+                     help="the profile's folder (default: figures/<profile>)")  # fmt: skip
     args = parser.parse_args(argv)
 
     if args.command == "list":
@@ -254,6 +266,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     root = args.figures_dir or (repo_root() or Path.cwd()) / "figures" / output_folder(
         profile, args.data
     )
+    if args.command == "report":
+        from .report import build_report
+
+        try:
+            md, tex = build_report(root, profile)
+        except FileNotFoundError as err:
+            print(err, file=sys.stderr)
+            return 1
+        print(f"wrote {md} and {tex} (pdflatex {tex.name}, run in {tex.parent}, makes the PDF)")
+        return 0
     paths = find_notebooks(args.notebooks)
     print(f"profile {profile}; figures and executed notebooks -> {root}")
     results = []

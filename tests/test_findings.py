@@ -92,6 +92,9 @@ def test_beta_effects_and_interpolation():
     assert "Expected but not seen" not in findings.beta_effects(runs)
     runs["vae_beta_tuned"]["frechet_distance"] = 200
     assert "Expected but not seen: the tuned" in findings.beta_effects(runs)
+    for entry in runs.values():  # a tie (a smoke run) shows nothing
+        entry.update(reconstruction_error=90.83, kl=0.3)
+    assert "beta = 10 reconstructs worst" in findings.beta_effects(runs).split("not seen")[1]
     assert "As expected, the VAE midpoints" in findings.midpoint_confidence(
         {"AE": 0.5, "VAE": 0.8}, better="VAE"
     )
