@@ -46,7 +46,9 @@ def main(names: list[str]) -> None:
             checkpoint_dir=str(wb.checkpoint_dir),
         )  # fmt: skip
         torch.manual_seed(wb.seed)
-        log_px = importance_sampled_log_likelihood(model, x_eval, b.is_samples, progress=True)
+        log_px = importance_sampled_log_likelihood(
+            model, x_eval, b.importance_samples, progress=True
+        )
         log_px = log_px.mean().item()
         chunks = [(x_eval[i : i + 1000], None) for i in range(0, x_eval.shape[0], 1000)]
         entry = {
@@ -55,7 +57,7 @@ def main(names: list[str]) -> None:
             "test_log_likelihood": log_px,
             "epochs": int(result.history.last("epoch")),
             "train_seconds": round(result.seconds, 1),
-            "is_samples": b.is_samples,
+            "is_samples": b.importance_samples,
             "test_images": x_eval.shape[0],
         }
         wb.record(name, entry)

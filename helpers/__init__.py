@@ -2,14 +2,22 @@
 
 The notebooks tell the story; the logic lives here, in small modules with one job each:
 
-- :mod:`helpers.profiles`: every budget (smoke, demo, full) in one place.
+- :mod:`helpers.profiles`: every budget (smoke, demo, full) and SimSiam recipe in one place.
 - :mod:`helpers.workbook`: the notebook context (profile, data source, device, seed, folders).
 - :mod:`helpers.data`: ``load(name, split)`` for the real datasets and their stand-ins.
 - :mod:`helpers.synthetic`: the offline stand-in datasets.
 - :mod:`helpers.batches`: device-resident shuffled batches of a uint8 dataset.
-- :mod:`helpers.training`: progress bars, history, atomic checkpoints and resuming.
+- :mod:`helpers.training`: progress, history, atomic checkpoints kept per setting, resuming.
+- :mod:`helpers.precision`: bf16, fp16 with a gradient scaler, or fp32, per device.
+- :mod:`helpers.fileio`: atomic writes.
 - :mod:`helpers.plots`: image grids, curves and ``save_figure``.
-- :mod:`helpers.runner`: executes notebooks headless (``python -m helpers run``).
+- :mod:`helpers.vae`, :mod:`helpers.gan`, :mod:`helpers.simsiam`, :mod:`helpers.augment`,
+  :mod:`helpers.frechet`, :mod:`helpers.interactive`: the problems' models, objectives,
+  trainers and measures.
+- :mod:`helpers.findings`: "what this run shows", in words built from a run's own numbers.
+- :mod:`helpers.report`: ``python -m helpers report`` (report.md and report.tex).
+- :mod:`helpers.colab`: each notebook's Colab badge and set-up cell, from pyproject.
+- :mod:`helpers.runner`: the command line (``python -m helpers run|report|sync-notebooks``).
 """
 
 __version__ = "0.1.0"

@@ -350,7 +350,14 @@ def entanglement(effects: Mapping[str, float], dims: int) -> str:
         f"classifier's label at the largest move, {100 * effects['colour_change']:.0f}% shift the "
         f"mean colour, and {100 * effects['both']:.0f}% do both."
     )
-    if effects["both"] > 0:
+    confidence = effects.get("confidence", 1.0)
+    if confidence < 0.5:
+        text += (
+            f" But the classifier is on average only {100 * confidence:.0f}% sure of its label "
+            "on these samples: they do not read as digits yet, so the label changes say little "
+            "about entanglement in this run."
+        )
+    elif effects["both"] > 0:
         text += " A coordinate that changes the digit and the colour at once is entangled."
     else:
         text += " No coordinate here changes both, so this run gives no evidence of entanglement."

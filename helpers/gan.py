@@ -15,7 +15,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .batches import DeviceBatches
-from .precision import Precision, choose_precision, full_precision, scaler_state
+from .precision import (
+    Precision,
+    choose_precision,
+    full_precision,
+    optimizer_options,
+    scaler_state,
+)
 from .training import Snapshots, TrainResult, train
 
 __all__ = [
@@ -195,8 +201,9 @@ def train_gan(
     generator.to(device)
     critic.to(device)
     batches = DeviceBatches(images, None, batch_size, device=device, seed=seed, scale="symmetric")
-    opt_g = torch.optim.Adam(generator.parameters(), lr=lr, betas=betas)
-    opt_c = torch.optim.Adam(critic.parameters(), lr=lr, betas=betas)
+    fast = optimizer_options(torch.optim.Adam, device)
+    opt_g = torch.optim.Adam(generator.parameters(), lr=lr, betas=betas, **fast)
+    opt_c = torch.optim.Adam(critic.parameters(), lr=lr, betas=betas, **fast)
     precision = precision or choose_precision(device)
     scaler_g, scaler_c = precision.scaler(device), precision.scaler(device)
     updates = n_critic if loss == "wgan-lp" else 1

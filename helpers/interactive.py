@@ -104,25 +104,28 @@ def interpolate_spherical(
 
 
 def perturbation_effects(
-    grid: Tensor, classify: Callable[[Tensor], Tensor], threshold: float = 0.05
+    grid: Tensor, classify: Callable[[Tensor], tuple[Tensor, Tensor]], threshold: float = 0.05
 ) -> dict[str, float]:
     """How moving one coordinate changes an image, from :func:`latent_perturbations`' grid.
 
     Args:
         grid: (D, E, C, H, W) images in [-1, 1]; column ``E // 2`` must be eps = 0.
-        classify: maps (B, C, H, W) images to (B,) predicted labels.
+        classify: maps (B, C, H, W) images to (B,) predicted labels and (B,) confidences
+            (as :func:`helpers.frechet.classify` does).
         threshold: a mean colour shift (in [-1, 1] units) above this counts as a colour change.
 
     Returns:
         ``label_change``: the share of coordinates whose largest move changes the predicted
         label; ``colour_change``: the share that shift the mean colour by more than
-        ``threshold``; ``both``: the share that do both (entangled factors).
+        ``threshold``; ``both``: the share that do both (entangled factors); ``confidence``:
+        the classifier's mean confidence on the unmoved images (labels of images it is unsure
+        of say little).
     """
     d, e = grid.shape[:2]
     centre, ends = grid[:, e // 2], grid[:, [0, -1]]
     with torch.no_grad():
-        base = classify(centre)  # (D,)
-        moved = classify(ends.flatten(0, 1)).view(d, 2)
+        base, confidence = classify(centre)  # (D,)
+        moved = classify(ends.flatten(0, 1))[0].view(d, 2)
     label = (moved != base[:, None]).any(1)
     colour = (ends.mean((-1, -2)) - centre.mean((-1, -2))[:, None]).abs().amax((1, 2))
     coloured = colour > threshold
@@ -130,6 +133,7 @@ def perturbation_effects(
         "label_change": label.float().mean().item(),
         "colour_change": coloured.float().mean().item(),
         "both": (label & coloured).float().mean().item(),
+        "confidence": confidence.float().mean().item(),
     }
 
 

@@ -44,8 +44,8 @@ class VAEBudget:
     conv_lr: float = 1e-3  # Adam, cosine decay to 0 after a linear warm-up:
     conv_warmup_steps: int = 200  # see helpers.vae.warmup_cosine
     small_latent_epochs: int | None = None  # L = 2 and L = 20 runs (None: ``epochs``)
-    is_samples: int = 200  # K of the importance-sampled log-likelihood
-    is_test_images: int | None = None  # test images for log p(x) (None: all)
+    importance_samples: int = 200  # K of the importance-sampled log-likelihood
+    importance_test_images: int | None = None  # test images for log p(x) (None: all)
 
 
 @dataclass(frozen=True)
@@ -173,8 +173,8 @@ PROFILES: dict[str, Profile] = {
             hidden=64,
             conv_width=4,
             conv_blocks=1,
-            is_samples=8,
-            is_test_images=64,
+            importance_samples=8,
+            importance_test_images=64,
         ),
         gan=GANBudget(
             iterations=4,
@@ -223,8 +223,8 @@ PROFILES: dict[str, Profile] = {
             hidden=300,
             conv_width=8,
             conv_blocks=1,
-            is_samples=200,
-            is_test_images=500,
+            importance_samples=200,
+            importance_test_images=500,
         ),
         gan=GANBudget(
             iterations=800,

@@ -80,7 +80,9 @@ QUESTIONS: dict[str, tuple[str, tuple[Question, ...]]] = {
     )),
 }  # fmt: skip
 
-PROVENANCE = ("profile", "data", "device", "device_name", "seed", "seconds", "torch")
+PROVENANCE = (
+    "profile", "data", "device", "device_name", "seed", "seconds", "torch", "peak_gpu_memory_gb",
+)  # fmt: skip
 
 
 @dataclass

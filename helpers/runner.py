@@ -28,7 +28,9 @@ from .training import PROGRESS_LOG_ENV
 __all__ = ["RunResult", "find_notebooks", "main", "run_notebook", "summary_table"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-META_KEYS = {"profile", "data", "device", "device_name", "seed", "seconds", "torch"}
+META_KEYS = {
+    "profile", "data", "device", "device_name", "seed", "seconds", "torch", "peak_gpu_memory_gb",
+}  # fmt: skip
 
 
 def notebooks_dir() -> Path:

@@ -21,7 +21,7 @@ from torch import Tensor, nn
 from torchvision.models.resnet import BasicBlock, ResNet
 
 from .augment import SimSiamAugment
-from .precision import Precision, choose_precision, scaler_state
+from .precision import Precision, choose_precision, optimizer_options, scaler_state
 from .profiles import SimSiamRecipe
 from .training import TrainResult
 
@@ -383,7 +383,10 @@ def train_simsiam(
     groups = [{"params": others, "fix_lr": False}]
     if predictor:
         groups.append({"params": predictor, "fix_lr": fix_pred_lr})
-    optimizer = torch.optim.SGD(groups, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    optimizer = torch.optim.SGD(
+        groups, lr=lr, momentum=momentum, weight_decay=weight_decay,
+        **optimizer_options(torch.optim.SGD, device),
+    )  # fmt: skip
     total = epochs * len(batches)
     precision = precision or choose_precision(device)
     scaler = precision.scaler(device)

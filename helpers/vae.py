@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from .batches import DeviceBatches
-from .precision import Precision, choose_precision, scaler_state
+from .precision import Precision, choose_precision, optimizer_options, scaler_state
 from .profiles import VAEBudget
 from .training import Snapshots, TrainResult, train
 
@@ -590,7 +590,9 @@ def train_vae(
     valid = DeviceBatches(valid_images, None, min(500, valid_images.shape[0]), device=device,
                           binary=binary, drop_last=False)  # fmt: skip
     total = epochs * len(batches)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = torch.optim.Adam(
+        model.parameters(), lr=lr, **optimizer_options(torch.optim.Adam, device)
+    )
     precision = precision or choose_precision(device)
     scaler = precision.scaler(device)
     state: dict[str, object] = {"model": model, "optimizer": optimizer}

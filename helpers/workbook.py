@@ -153,6 +153,11 @@ class Workbook:
                 "seed": self.seed,
                 "seconds": round(time.time() - self.started, 1),
                 "torch": torch.__version__,
+                **(
+                    {"peak_gpu_memory_gb": round(torch.cuda.max_memory_allocated() / 2**30, 2)}
+                    if self.device.type == "cuda"
+                    else {}
+                ),
             },
         )
         return path

@@ -105,6 +105,8 @@ def test_beta_effects_and_interpolation():
 
 
 def test_entanglement_reads_the_effects():
+    unsure = {"label_change": 1.0, "colour_change": 1.0, "both": 1.0, "confidence": 0.2}
+    assert "say little" in findings.entanglement(unsure, 8)
     assert "entangled" in findings.entanglement({"label_change": 0.5, "colour_change": 0.5,
                                                  "both": 0.25}, 8)  # fmt: skip
     assert "no evidence" in findings.entanglement({"label_change": 0.5, "colour_change": 0.0,

@@ -278,7 +278,9 @@ def test_perturbation_effects_count_label_and_colour_changes():
     grid[2, 2, :, 0, 0] = 0.04  # a small change: neither
 
     def classify(images):
-        return (images[:, 0].mean((-1, -2)) > 0.2).long()  # "label" 1 when red is strong
+        labels = (images[:, 0].mean((-1, -2)) > 0.2).long()  # "label" 1 when red is strong
+        return labels, torch.full(labels.shape, 0.75)
 
     effects = interactive.perturbation_effects(grid, classify)
-    assert effects == {"label_change": 0.25, "colour_change": 0.5, "both": 0.25}
+    assert effects == {"label_change": 0.25, "colour_change": 0.5, "both": 0.25,
+                       "confidence": 0.75}  # fmt: skip

@@ -158,3 +158,19 @@ def test_precision_names_are_checked():
     with pytest.raises(ValueError, match="precision"):
         Precision("half")
     assert precision.PRECISIONS == ("fp32", "bf16", "fp16")
+
+
+def test_fused_optimizers_on_cuda_only(monkeypatch):
+    from helpers.precision import optimizer_options
+
+    assert optimizer_options(torch.optim.Adam, "cpu") == {}
+    assert optimizer_options(torch.optim.Adam, "cuda") == {"fused": True}
+    assert optimizer_options(torch.optim.SGD, "cuda") == {"fused": True}
+
+    class Old(torch.optim.Optimizer):  # an optimizer of a torch without the option
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, {"lr": lr})
+
+    assert optimizer_options(Old, "cuda") == {}
+    monkeypatch.setenv("WORKBOOK_FUSED", "0")
+    assert optimizer_options(torch.optim.Adam, "cuda") == {}
