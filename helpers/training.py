@@ -329,7 +329,8 @@ def train(
         eval_every, log_every, checkpoint_every: in steps; default one epoch (or 50 steps for
             logging, ``total_steps`` for evaluation without epochs), checkpoints at each
             evaluation.
-        force: ignore an existing checkpoint and train from scratch.
+        force: train from scratch, replacing the checkpoint of these settings (one of other
+            settings is still moved aside, not replaced).
         config: the settings that make this run what it is (sizes, learning rate, ...). A
             checkpoint made with other settings is not resumed: it is moved aside to
             ``<name>.<settings_key>.pt``, and comes back when those settings do. An unreadable
@@ -346,7 +347,9 @@ def train(
 
     history = History()
     start, seconds_before = 0, 0.0
-    ckpt = _checkpoint_for(path, name, plain_config) if path is not None and not force else None
+    ckpt = _checkpoint_for(path, name, plain_config) if path is not None else None
+    if force:  # train anew, replacing only a checkpoint of these very settings
+        ckpt = None
     if ckpt is not None:
         for key, obj in state.items():
             obj.load_state_dict(ckpt["state"][key])

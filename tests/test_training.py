@@ -147,6 +147,13 @@ def test_other_settings_train_anew_and_keep_the_old_checkpoint(tmp_path, capsys)
     assert len(list(tmp_path.glob("toy*.pt"))) == 2  # both settings' runs are kept
 
 
+def test_force_retrain_with_other_settings_keeps_the_old_checkpoint(tmp_path):
+    run(tmp_path)
+    run(tmp_path, config={"lr": 5e-3}, force=True)
+    assert (tmp_path / f"toy.{settings_key({'lr': 1e-2, 'total_steps': TOTAL})}.pt").exists()
+    assert load_checkpoint(tmp_path / "toy.pt")["config"]["lr"] == 5e-3
+
+
 def test_truncated_checkpoint_is_named_moved_aside_and_training_restarts(tmp_path, capsys):
     with pytest.raises(Interrupt):
         run(tmp_path, interrupt_at=15)
