@@ -118,7 +118,9 @@ class SimSiamAugment:
         bri, con, sat, hue = self.jitter
         apply = (torch.rand(b, device=x.device, generator=g) < self.p_jitter).view(b, 1, 1, 1)
         y = x
-        order = torch.randperm(4, generator=g, device=x.device if g is None else g.device).tolist()
+        # The order of the four ops is drawn on the CPU (the CPU RNG, or g): drawing it on the GPU
+        # and reading it back with .tolist() would stall the GPU twice per training step.
+        order = torch.randperm(4, generator=g, device="cpu" if g is None else g.device).tolist()
         for op in order:
             if op == 0 and bri > 0:
                 f = _uniform((b, 1, 1, 1), 1 - bri, 1 + bri, x, g)
