@@ -3,7 +3,8 @@
 ``run [NOTEBOOK ...] --profile ... --data ...`` executes notebooks headless.
 
 The committed ``.ipynb`` is never modified: the executed copy, with its outputs, goes to
-``figures/<notebook>/<notebook>.ipynb`` beside the figures and ``metrics.json`` it wrote. A
+``figures/<profile>/<notebook>/<notebook>.ipynb`` beside the figures and ``metrics.json`` it
+wrote (``WORKBOOK_FIGURES_DIR`` or ``--figures-dir`` choose another root). A
 progress bar follows the cells; a failing cell stops that notebook, and the run exits non-zero
 after printing which cell failed and its error.
 """
@@ -22,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .profiles import DATA_SOURCES, PROFILE_NAMES, default_profile_name, output_folder
+from .profiles import DATA_SOURCES, PROFILE_NAMES, default_profile_name
 from .training import PROGRESS_LOG_ENV
 
 __all__ = ["RunResult", "find_notebooks", "main", "run_notebook", "summary_table"]
@@ -262,12 +263,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{len(changed)} notebook(s) {verb}: {', '.join(p.stem for p in changed) or '-'}")
         return 1 if args.check and changed else 0
 
-    from .fileio import repo_root
+    from .workbook import figures_root
 
     profile = args.profile or default_profile_name()
-    root = args.figures_dir or (repo_root() or Path.cwd()) / "figures" / output_folder(
-        profile, args.data
-    )
+    root = args.figures_dir or figures_root(profile, args.data)
     if args.command == "report":
         from .report import build_report
 

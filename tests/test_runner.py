@@ -118,12 +118,14 @@ def test_profile_comes_from_the_environment_unless_the_flag_is_given(
 
 
 def test_each_profile_writes_its_own_folder(notebooks, tmp_path, monkeypatch, capsys):
-    from helpers import fileio
+    from helpers import fileio, workbook
 
     folder, _ = notebooks
     monkeypatch.setattr(runner, "notebooks_dir", lambda: folder)
     monkeypatch.setattr(fileio, "repo_root", lambda: tmp_path)
+    monkeypatch.setattr(workbook, "repo_root", lambda: tmp_path)
     monkeypatch.delenv("WORKBOOK_DATA", raising=False)
+    monkeypatch.delenv("WORKBOOK_FIGURES_DIR", raising=False)
     assert runner.main(["run", "10_good", "--profile", "smoke", "--no-progress"]) == 0
     assert runner.main(["run", "10_good", "--profile", "smoke", "--data", "real",
                         "--no-progress"]) == 0  # fmt: skip
