@@ -48,8 +48,22 @@ def vf_wasserstein_distance(p: Tensor, q: Tensor, critic: Callable[[Tensor], Ten
 
     Returns:
         A single-element fp32 tensor, differentiable in the critic's parameters (and in p, q).
+
+    Both batches go through the critic in one pass when that cannot change the result (same
+    image shape, no batch-dependent layer such as BatchNorm in the critic): one forward and
+    backward instead of two, the same numbers.
     """
+    if p.shape[1:] == q.shape[1:] and _per_example(critic):
+        scores = critic(torch.cat([p, q])).float()
+        return scores[: p.shape[0]].mean() - scores[p.shape[0] :].mean()
     return critic(p).float().mean() - critic(q).float().mean()
+
+
+def _per_example(critic: Callable[[Tensor], Tensor]) -> bool:
+    """Whether ``critic`` scores each example on its own (a module without batch norm)."""
+    if not isinstance(critic, nn.Module):
+        return False
+    return not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in critic.modules())
 
 
 def lp_reg(x: Tensor, y: Tensor, critic: Callable[[Tensor], Tensor]) -> Tensor:

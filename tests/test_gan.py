@@ -284,3 +284,19 @@ def test_perturbation_effects_count_label_and_colour_changes():
     effects = interactive.perturbation_effects(grid, classify)
     assert effects == {"label_change": 0.25, "colour_change": 0.5, "both": 0.25,
                        "confidence": 0.75}  # fmt: skip
+
+
+def test_wasserstein_estimate_in_one_pass_equals_two_passes():
+    torch.manual_seed(0)
+    critic = Critic(width=4)
+    x, y = torch.randn(6, 3, 32, 32), torch.randn(6, 3, 32, 32)
+    one = vf_wasserstein_distance(x, y, critic)
+    two = critic(x).mean() - critic(y).mean()
+    torch.testing.assert_close(one, two)
+    calls = []
+    critic.register_forward_hook(lambda *a: calls.append(1))
+    vf_wasserstein_distance(x, y, critic)
+    assert len(calls) == 1
+    # a critic with batch norm is scored batch by batch, as the definition says
+    bn = nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 8), nn.BatchNorm1d(8), nn.Linear(8, 1))
+    torch.testing.assert_close(vf_wasserstein_distance(x, y, bn), bn(x).mean() - bn(y).mean())
