@@ -75,9 +75,7 @@ def test_course_training_step_runs():
     assert model.predictor[0].weight.grad is not None
 
 
-def test_wgan_trainer_uses_the_course_functions(monkeypatch):
-    from helpers import synthetic
-
+def test_wgan_trainer_uses_the_course_functions(monkeypatch, train_tiny_wgan):
     calls = {"vf_wasserstein_distance": 0, "lp_reg": 0}
 
     def spy(name):
@@ -91,18 +89,6 @@ def test_wgan_trainer_uses_the_course_functions(monkeypatch):
 
     for name in calls:
         monkeypatch.setattr(gan, name, spy(name))
-    images, _ = synthetic.house_numbers(32, seed=0)
-    result, _ = gan.train_gan(
-        "w",
-        gan.Generator(8, width=4),
-        gan.Critic(width=4),
-        images,
-        iterations=3,
-        batch_size=8,
-        n_critic=2,
-        log_every=1,
-        checkpoint_dir=None,
-        progress=False,
-    )
+    result, _ = train_tiny_wgan(3, None)
     assert calls == {"vf_wasserstein_distance": 6, "lp_reg": 6}  # n_critic per iteration
     assert len(result.history.series("wasserstein")[1]) == 3

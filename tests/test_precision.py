@@ -102,7 +102,7 @@ def test_train_vae_uses_the_helper_and_checkpoints_its_scaler(tmp_path, monkeypa
     assert all(torch.isfinite(torch.tensor(v)) for v in result.history.series("train_elbo")[1])
 
 
-def test_train_gan_uses_the_helper_with_an_fp32_penalty(tmp_path, monkeypatch):
+def test_train_gan_uses_the_helper_with_an_fp32_penalty(tmp_path, monkeypatch, train_tiny_wgan):
     seen = _fp16_everywhere(monkeypatch, gan)
     dtypes = []
     real_lp = gan.lp_reg
@@ -112,19 +112,7 @@ def test_train_gan_uses_the_helper_with_an_fp32_penalty(tmp_path, monkeypatch):
         return real_lp(x, y, critic)
 
     monkeypatch.setattr(gan, "lp_reg", spy)
-    images, _ = synthetic.house_numbers(32, seed=0)
-    gan.train_gan(
-        "w",
-        gan.Generator(8, width=4),
-        gan.Critic(width=4),
-        images,
-        iterations=2,
-        batch_size=8,
-        n_critic=2,
-        log_every=1,
-        checkpoint_dir=str(tmp_path),
-        progress=False,
-    )
+    train_tiny_wgan(2, str(tmp_path))
     assert seen == ["cpu"]
     assert dtypes and all(d == (torch.float32, False) for d in dtypes)
     state = load_checkpoint(tmp_path / "w.pt")["state"]
