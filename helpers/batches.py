@@ -105,18 +105,24 @@ class DeviceBatches:
             self._epoch = epoch
         return self._perm
 
-    def _make(self, index: Tensor) -> tuple[Tensor, Tensor | None]:
+    def take(self, index: Tensor) -> tuple[Tensor, Tensor | None]:
+        """The images (float, (B, C, H, W)) and labels ((B,) or None) at ``index`` ((B,) int64
+        on the device): a gather and a conversion on the device, nothing read on the host (a
+        CUDA graph can record it)."""
         x = to_float(self.images[index], self.scale, self.binary)
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         y = self.labels[index] if self.labels is not None else None
         return x, y
 
+    def index_at(self, step: int) -> Tensor:
+        """The indices (B,) of batch number ``step`` counted from the start of training."""
+        epoch, i = divmod(step, len(self))
+        return self.permutation(epoch)[i * self.batch_size : (i + 1) * self.batch_size]
+
     def batch_at(self, step: int) -> tuple[Tensor, Tensor | None]:
         """Batch number ``step`` counted from the start of training (epoch ``step // len``)."""
-        epoch, i = divmod(step, len(self))
-        index = self.permutation(epoch)[i * self.batch_size : (i + 1) * self.batch_size]
-        return self._make(index)
+        return self.take(self.index_at(step))
 
     def epoch(self, epoch: int) -> Iterator[tuple[Tensor, Tensor | None]]:
         """All batches of epoch ``epoch``, shuffled: (x float (B, C, H, W), y (B,) or None)."""
@@ -128,7 +134,7 @@ class DeviceBatches:
         size = batch_size or self.batch_size
         for start in range(0, self.images.shape[0], size):
             end = min(start + size, self.images.shape[0])
-            yield self._make(torch.arange(start, end, device=self.device))
+            yield self.take(torch.arange(start, end, device=self.device))
 
     def __iter__(self) -> Iterator[tuple[Tensor, Tensor | None]]:
         return self.epoch(0)

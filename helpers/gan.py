@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .batches import DeviceBatches
+from .graphs import GraphMode, StepGraph, choose_graphs
 from .precision import (
     Precision,
     choose_precision,
@@ -187,6 +188,7 @@ def train_gan(
     force: bool = False,
     progress: bool = True,
     precision: Precision | None = None,
+    graphs: GraphMode | None = None,
 ) -> tuple[TrainResult, Snapshots]:
     """Train a GAN for ``iterations`` generator updates.
 
@@ -204,6 +206,10 @@ def train_gan(
     ``precision``: default :func:`helpers.precision.choose_precision`. Under bf16 or fp16 the
     critic and generator run in autocast, while the Lipschitz penalty (a double backward) is
     computed in fp32; fp16 adds a gradient scaler per optimizer.
+
+    ``graphs``: default :func:`helpers.graphs.choose_graphs`. On CUDA in bf16 or fp32 a whole
+    iteration (the critic updates, the penalty's double backward included, and the generator
+    update) is replayed from one CUDA graph.
 
     Returns the :class:`~helpers.training.TrainResult` (history: ``wasserstein`` and ``lp``, or
     ``d_loss`` with ``d_real`` and ``d_fake``, the mean D(x) on real and generated batches;
@@ -233,10 +239,11 @@ def train_gan(
     def noise(n: int) -> Tensor:
         return torch.randn(n, generator.latent_dim, device=device)
 
-    def step_fn(step: int) -> dict[str, Tensor]:
+    def train_step(index: Tensor) -> dict[str, Tensor]:
+        """One generator update and the critic updates before it; ``index``: (updates * B,)."""
         metrics: dict[str, Tensor] = {}
         for j in range(updates):
-            real, _ = batches.batch_at(step * updates + j)
+            real, _ = batches.take(index[j * batch_size : (j + 1) * batch_size])
             with torch.no_grad(), precision.autocast(device):
                 fake = generator(noise(real.shape[0])).float()
             if loss == "wgan-lp":
@@ -273,6 +280,14 @@ def train_gan(
             p.requires_grad_(True)
         metrics["g_loss"] = g_loss.detach()
         return metrics
+
+    graphed = StepGraph(
+        train_step, optimizers=[opt_c, opt_g], mode=graphs or choose_graphs(device, precision)
+    )
+
+    def step_fn(step: int) -> dict[str, Tensor]:
+        first = step * updates
+        return graphed(torch.cat([batches.index_at(first + j) for j in range(updates)]))
 
     def evaluate(step: int) -> dict[str, float]:
         snapshot(step)

@@ -21,6 +21,7 @@ from torch import Tensor, nn
 from torchvision.models.resnet import BasicBlock, ResNet
 
 from .augment import SimSiamAugment
+from .graphs import GraphMode, StepGraph, choose_graphs
 from .precision import Precision, choose_precision, optimizer_options, scaler_state
 from .profiles import SimSiamRecipe
 from .training import TrainResult
@@ -346,6 +347,7 @@ def train_simsiam(
     force: bool = False,
     progress: bool = True,
     precision: Precision | None = None,
+    graphs: GraphMode | None = None,
 ) -> TrainResult:
     """Train SimSiam with the course's recipe; monitor it every epoch.
 
@@ -354,9 +356,12 @@ def train_simsiam(
     weight decay; two views per image from
     :class:`helpers.augment.SimSiamAugment`, made on the device. ``precision``: default
     :func:`helpers.precision.choose_precision` (bf16 or fp16 with a scaler on CUDA, fp32
-    elsewhere); channels_last on CUDA. Every epoch the history gets the mean ``loss``,
-    ``knn_accuracy`` (backbone features, percent), ``knn_accuracy_z`` (projector output) and
-    ``output_std`` (of z on ``std_images`` held-out test images).
+    elsewhere); channels_last on CUDA. ``graphs``: default
+    :func:`helpers.graphs.choose_graphs` (on CUDA in bf16 or fp32, the forward, backward and
+    SGD step replay a CUDA graph; the augmentation runs before it, eagerly). Every epoch the
+    history gets the mean ``loss``, ``knn_accuracy`` (backbone features, percent),
+    ``knn_accuracy_z`` (projector output) and ``output_std`` (of z on ``std_images`` held-out
+    test images).
 
     Args:
         train_images, test_images: (N, 3, H, W) uint8; train_labels, test_labels: (N,) int64
@@ -406,10 +411,19 @@ def train_simsiam(
         if cuda:
             x1 = x1.contiguous(memory_format=torch.channels_last)
             x2 = x2.contiguous(memory_format=torch.channels_last)
+        return graphed(x1, x2)
+
+    def train_step(x1: Tensor, x2: Tensor) -> dict[str, Tensor]:
         with precision.autocast(device):
             loss = model.loss(*model(x1, x2)).float()
         precision.step(loss, optimizer, scaler)
         return {"loss": loss.detach().float()}
+
+    # The augmentation stays eager (its op order is drawn on the host each batch); under a
+    # CUDA graph its launches for the next batch overlap the replay of this one.
+    graphed = StepGraph(
+        train_step, optimizers=[optimizer], mode=graphs or choose_graphs(device, precision)
+    )
 
     def evaluate(i: int) -> dict[str, float]:
         with precision.autocast(device):

@@ -23,6 +23,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from .batches import DeviceBatches
+from .graphs import GraphMode, StepGraph, choose_graphs
 from .precision import Precision, choose_precision, optimizer_options, scaler_state
 from .profiles import VAEBudget
 from .training import Snapshots, TrainResult, train
@@ -561,6 +562,7 @@ def train_vae(
     progress: bool = True,
     snapshot_samples: int = 64,
     precision: Precision | None = None,
+    graphs: GraphMode | None = None,
 ) -> tuple[TrainResult, Snapshots]:
     """Train a VAE with Adam on the (beta-weighted) ELBO; evaluate on ``valid_images`` each epoch.
 
@@ -578,6 +580,8 @@ def train_vae(
             (and before training) in the returned :class:`~helpers.training.Snapshots`.
         precision: of the training steps; default :func:`helpers.precision.choose_precision`.
             Validation runs in fp32.
+        graphs: how the training steps run; default :func:`helpers.graphs.choose_graphs`
+            (replayed from a CUDA graph on CUDA in bf16 or fp32, eager elsewhere).
 
     Returns:
         The :class:`~helpers.training.TrainResult` (history per epoch: ``train_elbo``,
@@ -614,16 +618,24 @@ def train_vae(
 
     snapshot(0)
 
-    def step_fn(step: int) -> dict[str, Tensor]:
-        x, _ = batches.batch_at(step)
+    def train_step(index: Tensor) -> dict[str, Tensor]:
+        x, _ = batches.take(index)
         with precision.autocast(device):
             recon, kl_term = elbo_terms(model, x, kl=kl, num_samples=num_samples)
         recon, kl_term = recon.float(), kl_term.float()
         precision.step(vae_loss(recon, kl_term, beta), optimizer, scaler)
-        if scheduler is not None:
-            scheduler.step()
         means = torch.stack([recon.detach(), kl_term.detach()]).mean(1)
         return {"train_elbo": means[0] - means[1], "train_recon": means[0], "train_kl": means[1]}
+
+    graphed = StepGraph(
+        train_step, optimizers=[optimizer], mode=graphs or choose_graphs(device, precision)
+    )
+
+    def step_fn(step: int) -> dict[str, Tensor]:
+        metrics = graphed(batches.index_at(step))
+        if scheduler is not None:
+            scheduler.step()
+        return metrics
 
     def eval_fn(step: int) -> dict[str, float]:
         metrics = evaluate_elbo(model, valid.ordered())
