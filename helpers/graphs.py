@@ -187,7 +187,7 @@ class StepGraph:
         if self.mode == "static":
             if self._checked < 2:
                 return self._checked_call()
-            return self._unpack(self._pack(self.step(*self._inputs)).clone())
+            return self._static_call()
         if self._graph is None:
             if self.eager_steps < self.warmup:
                 self.eager_steps += 1
@@ -210,6 +210,16 @@ class StepGraph:
         self._graph.replay()
         return self._unpack(self._output.clone())
 
+    def _static_call(self) -> dict[str, Tensor]:
+        """The step on the fixed inputs, its metrics written into a fixed output (as a replay
+        writes them) and copied out."""
+        assert self._inputs is not None
+        packed = self._pack(self.step(*self._inputs))
+        if self._output is None:
+            self._output = torch.empty_like(packed)
+        self._output.copy_(packed)
+        return self._unpack(self._output.clone())
+
     def _checked_call(self) -> dict[str, Tensor]:
         """A ``static`` call that raises :class:`CaptureError` where a recording would fail or
         replay something else: a host read, or (from the second call on) a tensor the step
@@ -229,7 +239,7 @@ class StepGraph:
         hooks += [o.register_step_post_hook(leave) for o in self.optimizers]
         try:
             with watch:
-                metrics = self._unpack(self._pack(self.step(*self._inputs)).clone())
+                metrics = self._static_call()
         finally:
             for hook in hooks:
                 hook.remove()

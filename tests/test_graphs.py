@@ -1,0 +1,231 @@
+"""CUDA-graph steps (helpers/graphs.py): the decision, the fixed-buffer protocol and its
+contract check on the CPU, learning rates fed to a recording, the fallback after a failed
+capture, and every trainer's numbers in ``static`` mode against ``eager``."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from helpers import gan, simsiam, synthetic, vae
+from helpers.graphs import CaptureError, GraphMode, StepGraph, choose_graphs
+from helpers.precision import Precision
+
+BF16, FP16, FP32 = Precision("bf16"), Precision("fp16"), Precision("fp32")
+
+
+@pytest.fixture(autouse=True)
+def _no_override(monkeypatch):
+    monkeypatch.delenv("WORKBOOK_CUDA_GRAPHS", raising=False)
+
+
+# ---- the decision
+
+
+def test_graphs_on_cuda_in_bf16_and_fp32_only():
+    assert choose_graphs("cuda", BF16, available=True).mode == "cuda"
+    assert choose_graphs("cuda", FP32, available=True).mode == "cuda"
+    fp16 = choose_graphs("cuda", FP16, available=True)
+    assert fp16.mode == "eager" and "scaler" in fp16.reason  # the T4: fp16 with a scaler
+    assert choose_graphs("cuda", BF16, available=False).mode == "eager"
+    for device in ("cpu", "mps"):
+        decision = choose_graphs(device, FP32)
+        assert decision.mode == "eager" and device in decision.reason
+
+
+def test_environment_turns_graphs_off_or_to_the_checked_static_mode(monkeypatch):
+    monkeypatch.setenv("WORKBOOK_CUDA_GRAPHS", "0")
+    assert choose_graphs("cuda", BF16, available=True).mode == "eager"
+    monkeypatch.setenv("WORKBOOK_CUDA_GRAPHS", "static")
+    assert choose_graphs("cpu", FP32).mode == "static"
+    with pytest.raises(ValueError, match="mode must be"):
+        GraphMode("compiled")  # type: ignore[arg-type]
+
+
+# ---- the fixed-buffer protocol
+
+
+def _regression(seed: int = 0):
+    """A small model, Adam with a decaying learning rate, data, and its step(x, y)."""
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(5, 16), nn.Tanh(), nn.Linear(16, 1))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 1 / (1 + s))
+    data = torch.randn(8, 32, 5), torch.randn(8, 32, 1)
+
+    def step(x, y):
+        noise = 0.01 * torch.randn_like(y)  # randomness made inside the step
+        loss = (model(x) - y - noise).pow(2).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return {"loss": loss.detach(), "scale": model[0].weight.abs().mean().detach()}
+
+    return model, optimizer, scheduler, data, step
+
+
+def _run(mode: str, steps: int = 8):
+    model, optimizer, scheduler, (xs, ys), step = _regression()
+    graphed = StepGraph(step, optimizers=[optimizer], mode=mode)
+    metrics = []
+    for i in range(steps):
+        metrics.append(graphed(xs[i], ys[i]))
+        scheduler.step()
+    return model, metrics
+
+
+def test_static_mode_gives_the_eager_numbers_bit_for_bit():
+    eager_model, eager = _run("eager")
+    static_model, static = _run("static")
+    for a, b in zip(eager, static, strict=True):
+        assert a.keys() == b.keys()
+        for key in a:
+            assert torch.equal(a[key], b[key])
+    for p, q in zip(eager_model.parameters(), static_model.parameters(), strict=True):
+        assert torch.equal(p, q)
+
+
+def test_metrics_are_copies_that_later_steps_do_not_overwrite():
+    _, metrics = _run("static", steps=4)
+    values = [float(m["loss"]) for m in metrics]
+    assert len(set(values)) == 4  # four different losses, not the last one four times
+
+
+def test_inputs_must_keep_their_shapes():
+    _, optimizer, _, (xs, ys), step = _regression()
+    graphed = StepGraph(step, optimizers=[optimizer], mode="static")
+    graphed(xs[0], ys[0])
+    with pytest.raises(ValueError, match="same shapes"):
+        graphed(xs[1, :16], ys[1, :16])
+
+
+def test_check_rejects_a_step_that_reads_on_the_host():
+    model, optimizer, _, (xs, ys), _ = _regression()
+
+    def step(x, y):
+        loss = (model(x) - y).pow(2).mean()
+        if loss > 100:  # a host read: a recording cannot branch on the device's value
+            loss = loss / 2
+        return {"loss": loss}
+
+    with pytest.raises(CaptureError, match="on the host"):
+        StepGraph(step, optimizers=[optimizer], mode="static")(xs[0], ys[0])
+    assert StepGraph(step, mode="eager")(xs[0], ys[0])["loss"] >= 0  # eager allows it
+
+
+def test_check_rejects_a_step_that_reads_a_batch_made_outside_it():
+    model, optimizer, _, (xs, ys), _ = _regression()
+    batches = []  # the batch of each call, kept alive so that each has its own storage
+
+    def step(x, y):
+        target = batches[-1]  # taken before the call: a replay would read the first one forever
+        loss = (model(x) - target).pow(2).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return {"loss": loss.detach()}
+
+    graphed = StepGraph(step, optimizers=[optimizer], mode="static")
+    batches.append(ys[0].clone())
+    graphed(xs[0], ys[0])
+    batches.append(ys[1].clone())
+    with pytest.raises(CaptureError, match="made outside"):
+        graphed(xs[1], ys[1])
+
+
+# ---- what only a recording uses, checked without one
+
+
+@pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step")
+def test_learning_rates_are_tensors_during_the_recording_and_floats_outside():
+    model, adam, scheduler, _, _ = _regression()
+    sgd = torch.optim.SGD(model.parameters(), lr=0.5, momentum=0.9)
+    graphed = StepGraph(lambda: {}, optimizers=[adam, sgd], mode="static")
+    with graphed._capturable():
+        adam_group, sgd_group = adam.param_groups[0], sgd.param_groups[0]
+        assert isinstance(adam_group["lr"], torch.Tensor) and adam_group["capturable"]
+        assert float(adam_group["lr"]) == pytest.approx(1e-2)
+        assert isinstance(sgd_group["lr"], torch.Tensor) and float(sgd_group["lr"]) == 0.5
+    assert adam.param_groups[0]["lr"] == pytest.approx(1e-2)  # a float again
+    assert adam.param_groups[0]["capturable"] is False  # checkpoints load on a CPU
+    assert (
+        "capturable" not in adam.state_dict()["param_groups"][0]
+        or not (adam.state_dict()["param_groups"][0]["capturable"])
+    )
+    (adam_lr, sgd_lr) = (graphed._lr[0][1], graphed._lr[1][1])
+    scheduler.step()  # 1e-2 -> 5e-3, written into the group as a float
+    sgd.param_groups[0]["lr"] = 0.25
+    graphed._feed_learning_rates()
+    assert float(adam_lr) == pytest.approx(5e-3) and float(sgd_lr) == 0.25
+
+
+def test_a_failed_capture_warns_and_trains_on_eagerly(monkeypatch):
+    eager_model, eager = _run("eager")
+    model, optimizer, scheduler, (xs, ys), step = _regression()
+    graphed = StepGraph(step, optimizers=[optimizer], mode="cuda", warmup=2)
+
+    # No GPU here: warm-up runs the step on the buffers; the recording fails as it would
+    # on a GPU for an operation that cannot be captured.
+    def warm_up():
+        return graphed._unpack(graphed._pack(graphed.step(*graphed._inputs)).clone())
+
+    monkeypatch.setattr(graphed, "_warm_up", warm_up)
+    monkeypatch.setattr(graphed, "_capture", lambda: (_ for _ in ()).throw(RuntimeError("x")))
+    metrics = []
+    with pytest.warns(RuntimeWarning, match="capture of the training step failed"):
+        for i in range(8):
+            metrics.append(graphed(xs[i], ys[i]))
+            scheduler.step()
+    assert graphed.mode == "eager" and not graphed.captured and graphed.eager_steps == 2
+    for a, b in zip(eager, metrics, strict=True):
+        assert torch.equal(a["loss"], b["loss"])
+    for p, q in zip(eager_model.parameters(), model.parameters(), strict=True):
+        assert torch.equal(p, q)
+
+
+# ---- every trainer: static (checked) against eager
+
+
+def _vae(mode):
+    x, _ = synthetic.digits(192, seed=1, binarized=True)
+    torch.manual_seed(0)
+    result, _ = vae.train_vae(
+        "v", vae.CourseVAE(latent_dim=4, hidden=16), x, x[:32], epochs=2, batch_size=32,
+        schedule="cosine", warmup_steps=2, progress=False, graphs=GraphMode(mode),
+    )  # fmt: skip
+    return result.history.records
+
+
+def _gan(mode, loss):
+    h, _ = synthetic.house_numbers(48, seed=1)
+    torch.manual_seed(0)
+    result, _ = gan.train_gan(
+        "g", gan.Generator(latent_dim=8, width=4), gan.Critic(width=4), h, iterations=3,
+        batch_size=8, loss=loss, log_every=1, progress=False, graphs=GraphMode(mode),
+    )  # fmt: skip
+    return result.history.records
+
+
+def _simsiam(mode):
+    c, labels = synthetic.objects(96, seed=1)
+    torch.manual_seed(0)
+    model = simsiam.SimSiam(simsiam.cifar_resnet(4, (1, 1, 1, 1), 1), dim=16, pred_dim=8)
+    result = simsiam.train_simsiam(
+        "s", model, c, labels, c[:32], labels[:32], epochs=2, batch_size=32, warmup_epochs=1,
+        knn_k=5, progress=False, graphs=GraphMode(mode),
+    )  # fmt: skip
+    return result.history.records
+
+
+def _numbers(records):
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in records]
+
+
+@pytest.mark.parametrize(
+    "train",
+    [_vae, lambda m: _gan(m, "wgan-lp"), lambda m: _gan(m, "vanilla"), _simsiam],
+    ids=["vae", "wgan-lp", "vanilla-gan", "simsiam"],
+)
+def test_trainers_keep_the_capture_contract_and_their_numbers(train):
+    assert _numbers(train("static")) == _numbers(train("eager"))
