@@ -256,9 +256,23 @@ class StepGraph:
                     + "; ".join(list(new.values())[:3])
                     + "): pass it as an input, or make it inside the step"
                 )
-        self._outside = set(watch.read) | watch.made  # the previous call's state is kept
+        self._outside = set(watch.read) | self._state_storages()
         self._checked += 1
         return metrics
+
+    def _state_storages(self) -> set[int]:
+        """The storages of the optimizers' state, the parameters' gradients and the fixed
+        output: made inside a step (on its first call) and kept for the next."""
+        tensors = [
+            t
+            for optimizer in self.optimizers
+            for group in optimizer.param_groups
+            for p in group["params"]
+            for t in (p.grad, *optimizer.state.get(p, {}).values())
+            if isinstance(t, Tensor) and t.numel() > 0
+        ]
+        tensors += [t for t in (self._output, *(self._inputs or ())) if t is not None]
+        return {t.untyped_storage().data_ptr() for t in tensors}
 
     def _load(self, inputs: Sequence[Tensor]) -> None:
         """Copy ``inputs`` into the fixed buffers (made on the first call)."""
