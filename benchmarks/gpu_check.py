@@ -45,12 +45,14 @@ def benchmarks(device: str, quick: bool) -> list[tuple[str, list[str]]]:
         return [
             ("bench_data.py", ["--n", "512", "--workers", "0"]),
             ("bench_vae.py", ["--steps", "20", "--images", "20"]),
+            ("bench_graphs.py", ["--quick", "--cases", "course MLP VAE"]),
         ]
     return [
         ("bench_data.py", ["--workers", "4"]),
         ("bench_vae.py", ["--steps", "3000", "--images", "10000"]),
         ("bench_gan.py", ["--iterations", "200", "--workers", "4"]),
         ("bench_augment.py", ["--n", "50000", "--workers", "4"]),
+        ("bench_graphs.py", []),
     ]
 
 

@@ -9,6 +9,7 @@ The notebooks tell the story; the logic lives here, in small modules with one jo
 - :mod:`helpers.batches`: device-resident shuffled batches of a uint8 dataset.
 - :mod:`helpers.training`: progress, history, atomic checkpoints kept per setting, resuming.
 - :mod:`helpers.precision`: bf16, fp16 with a gradient scaler, or fp32, per device.
+- :mod:`helpers.graphs`: training steps replayed from a CUDA graph, or eager, per device.
 - :mod:`helpers.fileio`: atomic writes.
 - :mod:`helpers.plots`: image grids, curves and ``save_figure``.
 - :mod:`helpers.vae`, :mod:`helpers.gan`, :mod:`helpers.simsiam`, :mod:`helpers.augment`,

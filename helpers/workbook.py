@@ -26,7 +26,9 @@ from torch import Tensor
 
 from . import data as data_module
 from .fileio import repo_root, write_json
+from .graphs import choose_graphs
 from .plots import save_figure
+from .precision import choose_precision
 from .profiles import Profile, get_profile, output_folder, resolve_data_source
 
 __all__ = [
@@ -100,9 +102,13 @@ class Workbook:
 
     def __str__(self) -> str:
         gpu = f" ({torch.cuda.get_device_name(self.device)})" if self.device.type == "cuda" else ""
+        precision = choose_precision(self.device)
+        steps = choose_graphs(self.device, precision)
         return (
             f"notebook {self.notebook} | profile {self.profile.name} ({self.profile.description}) "
             f"| data {self.data} | device {self.device}{gpu} | seed {self.seed}\n"
+            f"training: {precision.name} ({precision.reason}); "
+            f"steps {steps.mode} ({steps.reason})\n"
             f"figures -> {self.figures_dir}\ncheckpoints -> {self.checkpoint_dir}"
         )
 

@@ -18,5 +18,6 @@ def test_gpu_check_harness_on_the_cpu(tmp_path, capsys):
     assert gpu_check.main(args) == 0
     table = (tmp_path / "gpu_check.md").read_text()
     assert "| bench_data.py |" in table and "| bench_vae.py |" in table
+    assert "| bench_graphs.py |" in table
     assert "| notebooks (1) |" in table and "| 00_datasets |" in table
     assert "FAILED" not in table and table in capsys.readouterr().out
