@@ -10,6 +10,7 @@ torchvision: the order of the four jitter operations is drawn once per batch, no
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -27,9 +28,15 @@ def _uniform(shape: tuple[int, ...], low: float, high: float, like: Tensor, g) -
     return low + (high - low) * torch.rand(shape, device=like.device, generator=g)
 
 
+@functools.cache
+def _constant(values: tuple[float, ...], device: torch.device, dtype: torch.dtype) -> Tensor:
+    """``values`` as a (1, C, 1, 1) tensor on ``device``, made once: ``torch.tensor`` on a GPU
+    copies from the host and waits for the device to finish its queued work."""
+    return torch.tensor(values, device=device, dtype=dtype).view(1, -1, 1, 1)
+
+
 def _gray(x: Tensor) -> Tensor:
-    w = torch.tensor(_GRAY, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
-    return (x * w).sum(1, keepdim=True)
+    return (x * _constant(_GRAY, x.device, x.dtype)).sum(1, keepdim=True)
 
 
 def rgb_to_hsv(x: Tensor) -> Tensor:
@@ -145,9 +152,8 @@ class SimSiamAugment:
     def normalize(self, x: Tensor) -> Tensor:
         if self.mean is None or self.std is None:
             return x
-        mean = torch.tensor(self.mean, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
-        std = torch.tensor(self.std, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
-        return (x - mean) / std
+        mean = _constant(tuple(self.mean), x.device, x.dtype)
+        return (x - mean) / _constant(tuple(self.std), x.device, x.dtype)
 
     def view(self, x: Tensor, g: torch.Generator | None = None) -> Tensor:
         """One augmented view of float images (B, 3, H, W) in [0, 1]."""

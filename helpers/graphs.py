@@ -25,7 +25,8 @@ and :class:`StepGraph` runs it in one of three modes (:func:`choose_graphs` pick
 - ``static``: the same buffers and outputs as ``cuda`` without recording (any device), and a
   check of what a recording needs: on its first calls every operation of the step is watched
   (a ``TorchDispatchMode``), and a step that reads a value on the host (``.item()``, ``if
-  loss > ...``) or a tensor made outside it for this call (a batch taken before the call, which
+  loss > ...``), makes a tensor from host data (``torch.tensor([...])``, a copy that waits for
+  the GPU) or reads a tensor made outside it for this call (a batch taken before the call, which
   a replay would never see again) raises :class:`CaptureError`. The tests run every trainer
   in this mode on the CPU and compare its numbers with ``eager``.
 
@@ -50,7 +51,7 @@ from torch.utils._pytree import tree_leaves
 
 from .precision import Precision
 
-__all__ = ["CaptureError", "GraphMode", "StepGraph", "choose_graphs"]
+__all__ = ["CaptureError", "GraphMode", "StepGraph", "choose_graphs", "host_syncs"]
 
 Mode = Literal["eager", "static", "cuda"]
 _MODES = ("eager", "static", "cuda")
@@ -60,8 +61,10 @@ class CaptureError(RuntimeError):
     """A step does something a CUDA graph cannot record (see the module docstring)."""
 
 
-# Operations that read a device value on the host, or whose output shape depends on values.
-_HOST_READS = ("_local_scalar_dense", "nonzero", "masked_select", "unique", "item")
+# Operations that read a device value on the host, or whose output shape depends on values;
+# and ``lift_fresh``: a tensor made from host data (``torch.tensor([...])``), which on a GPU is
+# a copy from the host that waits for the device.
+_HOST_READS = ("_local_scalar_dense", "nonzero", "masked_select", "unique", "item", "lift_fresh")
 
 
 class _WatchStep(TorchDispatchMode):
@@ -91,6 +94,16 @@ class _WatchStep(TorchDispatchMode):
             if isinstance(t, Tensor) and t.numel() > 0:
                 self.made.add(t.untyped_storage().data_ptr())
         return out
+
+
+def host_syncs(fn: Callable[..., object], *args: object) -> list[str]:
+    """The operations of ``fn(*args)`` that on a GPU would make the host wait for the device:
+    reading a value (``.item()``, ``nonzero``, ...) or making a tensor from host data
+    (``torch.tensor([...])``). Runs ``fn`` once, on any device (the tests use the CPU)."""
+    watch = _WatchStep()
+    with watch:
+        fn(*args)
+    return watch.host_reads
 
 
 @dataclass(frozen=True)
@@ -245,8 +258,8 @@ class StepGraph:
                 hook.remove()
         if watch.host_reads:
             raise CaptureError(
-                f"the step reads device values on the host ({', '.join(watch.host_reads[:3])}): "
-                "a CUDA graph cannot record that"
+                "the step reads device values on the host or copies host data to the device "
+                f"({', '.join(watch.host_reads[:3])}): a CUDA graph cannot record that"
             )
         if self._checked and self._outside is not None:
             new = {ptr: what for ptr, what in watch.read.items() if ptr not in self._outside}

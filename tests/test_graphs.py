@@ -9,7 +9,8 @@ import torch
 from torch import nn
 
 from helpers import gan, simsiam, synthetic, vae
-from helpers.graphs import CaptureError, GraphMode, StepGraph, choose_graphs
+from helpers.augment import SimSiamAugment
+from helpers.graphs import CaptureError, GraphMode, StepGraph, choose_graphs, host_syncs
 from helpers.precision import Precision
 
 BF16, FP16, FP32 = Precision("bf16"), Precision("fp16"), Precision("fp32")
@@ -229,3 +230,13 @@ def _numbers(records):
 )
 def test_trainers_keep_the_capture_contract_and_their_numbers(train):
     assert _numbers(train("static")) == _numbers(train("eager"))
+
+
+def test_the_augmentation_makes_the_host_wait_on_no_call_after_the_first():
+    """It runs eagerly before each recorded SimSiam step: a host wait there would stall the GPU
+    (the replay of the previous step) on every batch."""
+    aug = SimSiamAugment()
+    x = torch.rand(8, 3, 32, 32)
+    aug(x)  # the first call makes its constants
+    assert host_syncs(aug, x) == []
+    assert host_syncs(lambda: torch.tensor([0.5, 0.5]) * x[:, :2, 0, 0]) != []  # it can fail
