@@ -304,12 +304,15 @@ def train_gan(
         "generator": sum(p.numel() for p in generator.parameters()),
         "critic": sum(p.numel() for p in critic.parameters()),
     }  # fmt: skip
-    result = train(
-        name, step_fn, iterations,
-        {"generator": generator, "critic": critic, "opt_g": opt_g, "opt_c": opt_c,
-         "snapshots": snapshots, **scaler_state(scaler_g=scaler_g, scaler_c=scaler_c)},
-        checkpoint_dir=checkpoint_dir, eval_fn=evaluate, eval_every=eval_every or iterations,
-        log_every=log_every, force=force, config=config, progress=progress,
-    )  # fmt: skip
+    try:
+        result = train(
+            name, step_fn, iterations,
+            {"generator": generator, "critic": critic, "opt_g": opt_g, "opt_c": opt_c,
+             "snapshots": snapshots, **scaler_state(scaler_g=scaler_g, scaler_c=scaler_c)},
+            checkpoint_dir=checkpoint_dir, eval_fn=evaluate, eval_every=eval_every or iterations,
+            log_every=log_every, force=force, config=config, progress=progress,
+        )  # fmt: skip
+    finally:
+        graphed.release()
     generator.eval()
     return result, snapshots

@@ -223,6 +223,18 @@ class StepGraph:
         self._graph.replay()
         return self._unpack(self._output.clone())
 
+    def release(self) -> None:
+        """Free the recording once training is over: the graph, its buffers, and the
+        parameters' gradients, which live in the graph's memory pool and would keep it
+        allocated. Nothing happens when no graph was recorded (eager results keep their
+        gradients, as before)."""
+        if self._graph is None:
+            return
+        for optimizer in self.optimizers:
+            optimizer.zero_grad(set_to_none=True)
+        self._graph, self._inputs, self._output = None, None, None
+        self._lr.clear()
+
     def _static_call(self) -> dict[str, Tensor]:
         """The step on the fixed inputs, its metrics written into a fixed output (as a replay
         writes them) and copied out."""

@@ -446,11 +446,15 @@ def train_simsiam(
         config["warmup_epochs"] = warmup_epochs
     if (aug.scale, aug.p_gray) != (SimSiamAugment().scale, SimSiamAugment().p_gray):
         config["augment"] = {"scale": list(aug.scale), "p_gray": aug.p_gray}
-    return train(
-        name, step, total, {"model": model, "optimizer": optimizer, **scaler_state(scaler=scaler)},
-        checkpoint_dir=checkpoint_dir, steps_per_epoch=len(batches), eval_fn=evaluate,
-        force=force, config=config, progress=progress,
-    )  # fmt: skip
+    try:
+        return train(
+            name, step, total,
+            {"model": model, "optimizer": optimizer, **scaler_state(scaler=scaler)},
+            checkpoint_dir=checkpoint_dir, steps_per_epoch=len(batches), eval_fn=evaluate,
+            force=force, config=config, progress=progress,
+        )  # fmt: skip
+    finally:
+        graphed.release()
 
 
 # The four runs of Problem 3: name -> (stop_gradient, MLP_mode, what it tests).

@@ -657,18 +657,21 @@ def train_vae(
         "beta": beta,
         "seed": seed,
     }
-    result = train(
-        name,
-        step_fn,
-        total,
-        {**state, "snapshots": snapshots},
-        checkpoint_dir=checkpoint_dir,
-        steps_per_epoch=len(batches),
-        eval_fn=eval_fn,
-        force=force,
-        config=config,
-        progress=progress,
-    )
+    try:
+        result = train(
+            name,
+            step_fn,
+            total,
+            {**state, "snapshots": snapshots},
+            checkpoint_dir=checkpoint_dir,
+            steps_per_epoch=len(batches),
+            eval_fn=eval_fn,
+            force=force,
+            config=config,
+            progress=progress,
+        )
+    finally:
+        graphed.release()
     model.eval()
     return result, snapshots
 

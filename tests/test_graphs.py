@@ -240,3 +240,16 @@ def test_the_augmentation_makes_the_host_wait_on_no_call_after_the_first():
     aug(x)  # the first call makes its constants
     assert host_syncs(aug, x) == []
     assert host_syncs(lambda: torch.tensor([0.5, 0.5]) * x[:, :2, 0, 0]) != []  # it can fail
+
+
+def test_release_frees_a_recording_and_leaves_eager_runs_alone():
+    model, optimizer, _, (xs, ys), step = _regression()
+    eager = StepGraph(step, optimizers=[optimizer], mode="eager")
+    eager(xs[0], ys[0])
+    eager.release()
+    assert all(p.grad is not None for p in model.parameters())  # as before graphs existed
+    recorded = StepGraph(step, optimizers=[optimizer], mode="static")
+    recorded(xs[1], ys[1])
+    recorded._graph = object()  # stands for a recording (none can be made on a CPU)
+    recorded.release()
+    assert not recorded.captured and all(p.grad is None for p in model.parameters())
