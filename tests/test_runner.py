@@ -181,6 +181,10 @@ def test_ctrl_c_stops_quietly(tmp_path):
         [new_code_cell(f"import time\nopen({str(started)!r}, 'w').close()\ntime.sleep(120)")],
     )
     script = (
+        # A terminal delivers Ctrl-C to a process whose SIGINT is not ignored; a test run launched
+        # as a background job of a non-interactive shell (`make test &`) would pass SIGINT
+        # ignored down to the runner, so the runner's handler is set here as a terminal has it.
+        "import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "import sys, pathlib\nfrom helpers import runner\n"
         f"runner.notebooks_dir = lambda: pathlib.Path({str(folder)!r})\n"
         "sys.exit(runner.main(['run', '--profile', 'smoke', '--figures-dir', "
