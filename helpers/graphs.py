@@ -125,7 +125,8 @@ def choose_graphs(
 
     ``cuda`` on a CUDA device in bf16 or fp32; ``eager`` on the CPU and MPS, under fp16 (the
     T4 of Colab's free tier: the gradient scaler reads its inf check on the host every step),
-    where this torch has no CUDA graphs, or when ``WORKBOOK_CUDA_GRAPHS=0``.
+    where this torch has no CUDA graphs, or when ``WORKBOOK_CUDA_GRAPHS=0`` or
+    ``WORKBOOK_FUSED=0`` (the unfused optimizers keep their step counts on the host).
     ``WORKBOOK_CUDA_GRAPHS=static`` forces the ``static`` mode (for checks).
 
     Args:
@@ -141,6 +142,8 @@ def choose_graphs(
         return GraphMode("static", "set by WORKBOOK_CUDA_GRAPHS")
     if device.type != "cuda":
         return GraphMode("eager", f"{device.type}: CUDA graphs need a CUDA GPU")
+    if os.environ.get("WORKBOOK_FUSED", "1") == "0":
+        return GraphMode("eager", "WORKBOOK_FUSED=0: a recording needs the fused optimizers")
     if precision.uses_scaler:
         return GraphMode(
             "eager", "fp16's gradient scaler reads its inf check on the host every step"

@@ -36,6 +36,10 @@ def test_graphs_on_cuda_in_bf16_and_fp32_only():
 
 
 def test_environment_turns_graphs_off_or_to_the_checked_static_mode(monkeypatch):
+    monkeypatch.setenv("WORKBOOK_FUSED", "0")  # unfused optimizers count steps on the host
+    decision = choose_graphs("cuda", BF16, available=True)
+    assert decision.mode == "eager" and "FUSED" in decision.reason
+    monkeypatch.delenv("WORKBOOK_FUSED")
     monkeypatch.setenv("WORKBOOK_CUDA_GRAPHS", "0")
     assert choose_graphs("cuda", BF16, available=True).mode == "eager"
     monkeypatch.setenv("WORKBOOK_CUDA_GRAPHS", "static")
