@@ -49,7 +49,7 @@ from torch import Tensor
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
-from .precision import Precision
+from .precision import Precision, optimizer_options
 
 __all__ = ["CaptureError", "GraphMode", "StepGraph", "choose_graphs", "host_syncs"]
 
@@ -125,8 +125,9 @@ def choose_graphs(
 
     ``cuda`` on a CUDA device in bf16 or fp32; ``eager`` on the CPU and MPS, under fp16 (the
     T4 of Colab's free tier: the gradient scaler reads its inf check on the host every step),
-    where this torch has no CUDA graphs, or when ``WORKBOOK_CUDA_GRAPHS=0`` or
-    ``WORKBOOK_FUSED=0`` (the unfused optimizers keep their step counts on the host).
+    where this torch has no CUDA graphs, when ``WORKBOOK_CUDA_GRAPHS=0``, or when the
+    optimizers are not fused (:func:`~helpers.precision.optimizer_options`; the unfused ones
+    keep their step counts on the host).
     ``WORKBOOK_CUDA_GRAPHS=static`` forces the ``static`` mode (for checks).
 
     Args:
@@ -142,8 +143,8 @@ def choose_graphs(
         return GraphMode("static", "set by WORKBOOK_CUDA_GRAPHS")
     if device.type != "cuda":
         return GraphMode("eager", f"{device.type}: CUDA graphs need a CUDA GPU")
-    if os.environ.get("WORKBOOK_FUSED", "1") == "0":
-        return GraphMode("eager", "WORKBOOK_FUSED=0: a recording needs the fused optimizers")
+    if not optimizer_options(torch.optim.Adam, device):
+        return GraphMode("eager", "the optimizers are not fused (WORKBOOK_FUSED=0)")
     if precision.uses_scaler:
         return GraphMode(
             "eager", "fp16's gradient scaler reads its inf check on the host every step"
@@ -219,7 +220,7 @@ class StepGraph:
                     stacklevel=2,
                 )
                 self.mode = "eager"
-                self._restore_learning_rates()
+                self._lr.clear()
                 return self.step(*self._inputs)
         self._feed_learning_rates()
         assert self._graph is not None and self._output is not None
@@ -365,10 +366,6 @@ class StepGraph:
                 group["lr"] = lr
                 if capturable is not None:
                     group["capturable"] = capturable
-
-    def _restore_learning_rates(self) -> None:
-        """Forget the graph's learning-rate tensors (after a failed capture)."""
-        self._lr.clear()
 
     def _feed_learning_rates(self) -> None:
         """Write each group's current learning rate into the graph's tensor, when it changed
