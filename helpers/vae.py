@@ -420,6 +420,15 @@ def evaluate_elbo(
     return {"elbo": elbo, "recon": recon, "kl": kl}
 
 
+def _log_px_given_codes(model: nn.Module, z: Tensor, x: Tensor) -> Tensor:
+    """log p(x_b | z_bk) under the Bernoulli decoder for codes z (b, k, L) of images x (b, ...):
+    (b, k)."""
+    b, k = z.shape[:2]
+    logits = model.decode(z.reshape(b * k, -1)).reshape(b, k, -1)
+    target = x.reshape(b, 1, -1).expand(b, k, -1)
+    return -F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(-1)
+
+
 @torch.no_grad()
 def importance_sampled_log_likelihood(
     model: nn.Module,
@@ -461,10 +470,7 @@ def importance_sampled_log_likelihood(
             k = min(chunk, num_samples - k0)
             eps = torch.randn(b, k, mu.shape[1], device=mu.device, dtype=mu.dtype)
             z = mu[:, None] + std[:, None] * eps  # (b, k, L)
-            logits = model.decode(z.reshape(b * k, -1)).reshape(b, k, -1)
-            log_px_z = -F.binary_cross_entropy_with_logits(
-                logits, xb.reshape(b, 1, -1).expand(b, k, -1), reduction="none"
-            ).sum(-1)
+            log_px_z = _log_px_given_codes(model, z, xb)
             log_pz = -0.5 * (LOG_2PI + z.pow(2)).sum(-1)
             log_qz = -0.5 * (LOG_2PI + logvar[:, None] + eps.pow(2)).sum(-1)
             log_w.append(log_px_z + log_pz - log_qz)
@@ -494,9 +500,7 @@ def naive_log_likelihood(
     model.eval()
     n = x.shape[0]
     z = torch.randn(n * num_samples, model.latent_dim, generator=generator).to(x.device)
-    logits = model.decode(z).reshape(n, num_samples, -1)
-    target = x.reshape(n, 1, -1).expand(n, num_samples, -1)
-    log_px_z = -F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(-1)
+    log_px_z = _log_px_given_codes(model, z.reshape(n, num_samples, -1), x)
     model.train(was_training)
     return log_mean_exp(log_px_z)
 
