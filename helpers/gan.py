@@ -207,9 +207,9 @@ def train_gan(
     critic and generator run in autocast, while the Lipschitz penalty (a double backward) is
     computed in fp32; fp16 adds a gradient scaler per optimizer.
 
-    ``graphs``: default :func:`helpers.graphs.choose_graphs`. On CUDA in bf16 or fp32 a whole
-    iteration (the critic updates, the penalty's double backward included, and the generator
-    update) is replayed from one CUDA graph.
+    ``graphs``: default :func:`helpers.graphs.choose_graphs` (eager; with
+    ``WORKBOOK_CUDA_GRAPHS=1``, on CUDA in bf16 or fp32 a whole iteration, the critic updates
+    with the penalty's double backward and the generator update, replays one CUDA graph).
 
     Returns the :class:`~helpers.training.TrainResult` (history: ``wasserstein`` and ``lp``, or
     ``d_loss`` with ``d_real`` and ``d_fake``, the mean D(x) on real and generated batches;
@@ -267,23 +267,26 @@ def train_gan(
             metrics["lp"] = penalty.detach()
         else:
             metrics["d_loss"] = critic_loss.detach()
-        for p in critic.parameters():
+        for p in critic.parameters():  # the generator's update leaves the critic alone
             p.requires_grad_(False)
-        with precision.autocast(device):
-            fake_scores = critic(generator(noise(batch_size))).float()
-        if loss == "wgan-lp":
-            g_loss = -fake_scores.mean()
-        else:
-            g_loss = F.binary_cross_entropy_with_logits(fake_scores, torch.ones_like(fake_scores))
-        precision.step(g_loss, opt_g, scaler_g)
-        for p in critic.parameters():
-            p.requires_grad_(True)
+        try:
+            with precision.autocast(device):
+                fake_scores = critic(generator(noise(batch_size))).float()
+            if loss == "wgan-lp":
+                g_loss = -fake_scores.mean()
+            else:
+                g_loss = F.binary_cross_entropy_with_logits(
+                    fake_scores, torch.ones_like(fake_scores)
+                )
+            precision.step(g_loss, opt_g, scaler_g)
+        finally:  # also when the step fails (a failed capture must not leave it frozen)
+            for p in critic.parameters():
+                p.requires_grad_(True)
         metrics["g_loss"] = g_loss.detach()
         return metrics
 
-    graphed = StepGraph(
-        train_step, optimizers=[opt_c, opt_g], mode=graphs or choose_graphs(device, precision)
-    )
+    mode = graphs or choose_graphs(device, precision, optimizers=[opt_c, opt_g], trainer="gan")
+    graphed = StepGraph(train_step, optimizers=[opt_c, opt_g], mode=mode)
 
     def step_fn(step: int) -> dict[str, Tensor]:
         first = step * updates
@@ -294,9 +297,10 @@ def train_gan(
         if eval_fn is None:
             return {}
         generator.eval()
-        out = eval_fn(step)
-        generator.train()
-        return out
+        try:
+            return eval_fn(step)
+        finally:
+            generator.train()
 
     config = {
         "loss": loss, "iterations": iterations, "batch_size": batch_size, "n_critic": updates,
@@ -314,5 +318,6 @@ def train_gan(
         )  # fmt: skip
     finally:
         graphed.release()
+    result.replays = graphed.replays
     generator.eval()
     return result, snapshots

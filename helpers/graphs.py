@@ -17,18 +17,27 @@ function of tensors only::
 
 and :class:`StepGraph` runs it in one of three modes (:func:`choose_graphs` picks):
 
-- ``eager``: calls the function (CPU, MPS, fp16 with a gradient scaler, or turned off).
+- ``eager``: calls the function. The default on every device: CUDA graphs are opt-in
+  (``WORKBOOK_CUDA_GRAPHS=1``) until a GPU run has verified them trainer by trainer
+  (:data:`VERIFIED_ON_GPU`); also CPU, MPS and fp16 with a gradient scaler.
 - ``cuda``: copies the inputs into fixed buffers, runs a few eager warm-up steps on a side
   stream (they create the optimizer's state and pick the kernels), records the next step in a
   CUDA graph and from then on replays it. Learning rates set between steps (by a scheduler, as
-  floats) reach the graph through one device tensor per parameter group.
+  floats) reach the graph through one device tensor per parameter group. A capture that
+  fails is released; training goes on eagerly only after a check that the device's random
+  numbers and the current stream are sane, and otherwise stops with :class:`GraphCaptureError`
+  (the last checkpoint is kept).
 - ``static``: the same buffers and outputs as ``cuda`` without recording (any device), and a
   check of what a recording needs: on its first calls every operation of the step is watched
   (a ``TorchDispatchMode``), and a step that reads a value on the host (``.item()``, ``if
   loss > ...``), makes a tensor from host data (``torch.tensor([...])``, a copy that waits for
   the GPU) or reads a tensor made outside it for this call (a batch taken before the call, which
-  a replay would never see again) raises :class:`CaptureError`. The tests run every trainer
-  in this mode on the CPU and compare its numbers with ``eager``.
+  a replay would never see again) raises :class:`CaptureError`. From the second call on it
+  also compares the sequence of operations and their non-tensor arguments with the previous
+  call's: a value that changes from step to step outside a tensor (a learning rate passed as
+  a float, a step count) would be frozen at capture. With fused optimizers the optimizer's own
+  operations are checked too, with the learning rates fed as tensors as in a recording. The
+  tests run every trainer in this mode on the CPU and compare its numbers with ``eager``.
 
 What a captured step must not do: read a tensor's value on the host (``.item()``, ``if loss >
 ...``, printing), change shapes between steps, or use a gradient scaler (its inf check is read on
@@ -37,6 +46,7 @@ the host). Every trainer of the workbook keeps to this.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -51,14 +61,35 @@ from torch.utils._pytree import tree_leaves
 
 from .precision import Precision, optimizer_options
 
-__all__ = ["CaptureError", "GraphMode", "StepGraph", "choose_graphs", "host_syncs"]
+__all__ = [
+    "VERIFIED_ON_GPU",
+    "CaptureError",
+    "GraphCaptureError",
+    "GraphMode",
+    "StepGraph",
+    "choose_graphs",
+    "device_problems",
+    "host_syncs",
+    "unfused_groups",
+]
 
 Mode = Literal["eager", "static", "cuda"]
 _MODES = ("eager", "static", "cuda")
+_ON = ("1", "on", "true", "yes", "cuda")
+_OFF = ("0", "off", "false", "no", "eager")
+
+# The trainers whose CUDA-graph steps a GPU run has verified (captured, with loss curves that
+# agree with eager steps), each with its committed record: only these replay graphs without
+# WORKBOOK_CUDA_GRAPHS=1. Empty until `python benchmarks/gpu_check.py --lease` has run on a GPU.
+VERIFIED_ON_GPU: dict[str, str] = {}
 
 
 class CaptureError(RuntimeError):
     """A step does something a CUDA graph cannot record (see the module docstring)."""
+
+
+class GraphCaptureError(CaptureError):
+    """A CUDA-graph capture failed and left the process in a state not safe to train on."""
 
 
 # Operations that read a device value on the host, or whose output shape depends on values;
@@ -68,23 +99,30 @@ _HOST_READS = ("_local_scalar_dense", "nonzero", "masked_select", "unique", "ite
 
 
 class _WatchStep(TorchDispatchMode):
-    """Records, for one call of a step, the operations that read on the host and the storages
-    it reads that it did not make itself."""
+    """Records, for one call of a step, the operations that read on the host, the storages it
+    reads that it did not make itself, and its trace: each operation with its non-tensor
+    arguments (what a recording would freeze)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.made: set[int] = set()
         self.read: dict[int, str] = {}
         self.host_reads: list[str] = []
-        self.in_optimizer = False  # the CPU optimizers read their step count on the host; the
-        # CUDA path uses fused optimizers, which do not, and records them with capturable=True
+        self.trace: list[tuple[str, tuple[object, ...]]] = []
+        self.in_optimizer = False  # the unfused (CPU) optimizers read their step count on the
+        # host and take the learning rate as a float: their operations are not watched. Fused
+        # optimizers, which a recording needs, are watched like the rest of the step.
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         name = func.__name__ if hasattr(func, "__name__") else str(func)
-        if not self.in_optimizer and any(name.startswith(op) for op in _HOST_READS):
-            self.host_reads.append(str(func))
-        for t in tree_leaves((args, kwargs)):
+        leaves = tree_leaves((args, kwargs))
+        if not self.in_optimizer:
+            if any(name.startswith(op) for op in _HOST_READS):
+                self.host_reads.append(str(func))
+            if not str(func).startswith("profiler."):
+                self.trace.append((str(func), tuple(_constant(leaf) for leaf in leaves)))
+        for t in leaves:
             if isinstance(t, Tensor) and t.numel() > 0:
                 ptr = t.untyped_storage().data_ptr()
                 if ptr not in self.made:
@@ -94,6 +132,36 @@ class _WatchStep(TorchDispatchMode):
             if isinstance(t, Tensor) and t.numel() > 0:
                 self.made.add(t.untyped_storage().data_ptr())
         return out
+
+
+def _constant(leaf: object) -> object:
+    """What a recording keeps of an argument: a tensor's shape and type (its values are read at
+    replay), anything else as it is."""
+    if isinstance(leaf, Tensor):
+        return ("tensor", tuple(leaf.shape), leaf.dtype)
+    if isinstance(leaf, _PLAIN):
+        return leaf
+    return ("object", type(leaf).__name__)  # a profiler's record, a generator: not a value
+
+
+_PLAIN = (bool, int, float, complex, str, type(None), torch.dtype, torch.device, torch.layout,
+          torch.memory_format)  # fmt: skip
+
+
+def _first_difference(
+    before: list[tuple[str, tuple[object, ...]]], now: list[tuple[str, tuple[object, ...]]]
+) -> str | None:
+    """How the trace ``now`` differs from ``before``, in words, or ``None``."""
+    for i, ((op_a, args_a), (op_b, args_b)) in enumerate(zip(before, now, strict=False)):
+        if op_a != op_b:
+            return f"operation {i} was {op_a} and is now {op_b}"
+        if args_a != args_b:
+            changed = [(a, b) for a, b in zip(args_a, args_b, strict=False) if a != b]
+            a, b = changed[0] if changed else (args_a, args_b)
+            return f"{op_a} was given {a!r} and is now given {b!r}"
+    if len(before) != len(now):
+        return f"the step ran {len(before)} operations and now runs {len(now)}"
+    return None
 
 
 def host_syncs(fn: Callable[..., object], *args: object) -> list[str]:
@@ -118,42 +186,112 @@ class GraphMode:
             raise ValueError(f"mode must be one of {_MODES}, got {self.mode!r}")
 
 
+def unfused_groups(optimizers: Sequence[torch.optim.Optimizer]) -> list[str]:
+    """The parameter groups of ``optimizers`` that are not fused, in words (``["SGD group
+    1"]``): an unfused optimizer keeps its step count on the host and cannot be recorded."""
+    return [
+        f"{type(optimizer).__name__} group {i}"
+        for optimizer in optimizers
+        for i, group in enumerate(optimizer.param_groups)
+        if not group.get("fused")
+    ]
+
+
 def choose_graphs(
-    device: torch.device | str, precision: Precision, *, available: bool | None = None
+    device: torch.device | str,
+    precision: Precision,
+    *,
+    optimizers: Sequence[torch.optim.Optimizer] = (),
+    trainer: str | None = None,
+    available: bool | None = None,
 ) -> GraphMode:
     """Whether a trainer on ``device`` with ``precision`` replays its steps from a CUDA graph.
 
-    ``cuda`` on a CUDA device in bf16 or fp32; ``eager`` on the CPU and MPS, under fp16 (the
-    T4 of Colab's free tier: the gradient scaler reads its inf check on the host every step),
-    where this torch has no CUDA graphs, when ``WORKBOOK_CUDA_GRAPHS=0``, or when the
-    optimizers are not fused (:func:`~helpers.precision.optimizer_options`; the unfused ones
-    keep their step counts on the host).
-    ``WORKBOOK_CUDA_GRAPHS=static`` forces the ``static`` mode (for checks).
+    ``eager`` by default: CUDA graphs are opt-in with ``WORKBOOK_CUDA_GRAPHS=1`` until a GPU run
+    has verified them for ``trainer`` (:data:`VERIFIED_ON_GPU`). When asked for, ``cuda`` on a
+    CUDA device in bf16 or fp32 with every parameter group of ``optimizers`` fused; ``eager``
+    on the CPU and MPS, under fp16 (the T4 of Colab's free tier: the gradient scaler reads its
+    inf check on the host every step), where this torch has no CUDA graphs, or when an
+    optimizer is not fused (:func:`unfused_groups`; the unfused ones keep their step counts on
+    the host). ``WORKBOOK_CUDA_GRAPHS=0`` turns graphs off and ``static`` forces the checked
+    ``static`` mode (for checks).
 
     Args:
         device: where the model trains.
         precision: the trainer's :class:`~helpers.precision.Precision`.
+        optimizers: the trainer's optimizers, as built (default: whether Adam would be fused).
+        trainer: ``vae``, ``gan`` or ``simsiam``: which trainer asks.
         available: whether CUDA graphs work here; default asks torch (a test passes it).
     """
     device = torch.device(device)
     setting = os.environ.get("WORKBOOK_CUDA_GRAPHS", "").strip().lower()
-    if setting in ("0", "off", "false", "no"):
-        return GraphMode("eager", "turned off by WORKBOOK_CUDA_GRAPHS")
+    if setting and setting not in (*_ON, *_OFF, "static"):
+        raise ValueError(
+            f"WORKBOOK_CUDA_GRAPHS={setting!r}: use 1 (CUDA graphs), 0 (eager) or static"
+        )
+    if setting in _OFF:
+        return GraphMode("eager", "turned off by WORKBOOK_CUDA_GRAPHS=0")
     if setting == "static":
         return GraphMode("static", "set by WORKBOOK_CUDA_GRAPHS")
     if device.type != "cuda":
         return GraphMode("eager", f"{device.type}: CUDA graphs need a CUDA GPU")
-    if not optimizer_options(torch.optim.Adam, device):
-        return GraphMode("eager", "the optimizers are not fused (WORKBOOK_FUSED=0)")
+    if setting not in _ON and trainer not in VERIFIED_ON_GPU:
+        return GraphMode(
+            "eager",
+            "the default: CUDA graphs are opt-in (WORKBOOK_CUDA_GRAPHS=1) until a GPU run has "
+            "verified them",
+        )
     if precision.uses_scaler:
         return GraphMode(
             "eager", "fp16's gradient scaler reads its inf check on the host every step"
         )
+    unfused = (
+        unfused_groups(optimizers)
+        if optimizers
+        else ([] if optimizer_options(torch.optim.Adam, device) else ["Adam"])
+    )
+    if unfused:
+        return GraphMode("eager", f"not fused, so not capturable: {', '.join(unfused)}")
     if available is None:
         available = hasattr(torch.cuda, "CUDAGraph") and torch.cuda.is_available()
     if not available:
         return GraphMode("eager", "this torch has no CUDA graphs")
     return GraphMode("cuda", "each training step is replayed from a CUDA graph")
+
+
+def device_problems(device: torch.device | str, stream: object | None = None) -> list[str]:
+    """What is wrong with ``device`` after a failed capture, in words (empty: sane).
+
+    On CUDA: no stream is still recording, the current stream is ``stream`` again (restored
+    here when a failed capture left another: ``torch.cuda.graph`` skips that when the capture's
+    end raises) and the device synchronises. On every device: two random draws are finite,
+    distinct and look standard normal (the generator's state survived); the generator's
+    state is put back afterwards, so the check changes no result."""
+    device = torch.device(device)
+    problems: list[str] = []
+    try:
+        if device.type == "cuda":
+            if torch.cuda.is_current_stream_capturing():
+                problems.append("a stream is still recording")
+            if stream is not None and torch.cuda.current_stream(device) != stream:
+                torch.cuda.set_stream(stream)  # type: ignore[arg-type]
+            torch.cuda.synchronize(device)
+        cuda = device.type == "cuda"
+        saved = torch.cuda.get_rng_state(device) if cuda else torch.get_rng_state()
+        first = torch.randn(4096, device=device)
+        second = torch.randn(4096, device=device)
+        if cuda:  # the check leaves the generators as it found them
+            torch.cuda.set_rng_state(saved, device)
+        else:
+            torch.set_rng_state(saved)
+        mean, std = float(first.mean()), float(first.std())
+        if not (bool(torch.isfinite(first).all()) and abs(mean) < 0.2 and 0.8 < std < 1.2):
+            problems.append(f"random draws look wrong (mean {mean:.3g}, std {std:.3g})")
+        elif torch.equal(first, second):
+            problems.append("two random draws are equal (the generator does not advance)")
+    except Exception as error:  # the device itself fails
+        problems.append(f"the device fails ({type(error).__name__}: {error})")
+    return problems
 
 
 class StepGraph:
@@ -165,9 +303,11 @@ class StepGraph:
         optimizers: the optimizers ``step`` steps (their learning rates are fed to the graph).
         mode: a :class:`GraphMode` or its name.
         warmup: eager steps before the capture (``cuda`` only).
+        check_calls: ``static`` calls checked against the capture contract (at least 2).
 
     Calling it with tensors of the same shapes each time returns the step's metrics: fresh
-    tensors, safe to keep while later steps run.
+    tensors, safe to keep while later steps run. ``replays`` counts the steps replayed from a
+    recording.
     """
 
     def __init__(
@@ -177,19 +317,24 @@ class StepGraph:
         optimizers: Sequence[torch.optim.Optimizer] = (),
         mode: GraphMode | Mode = "eager",
         warmup: int = 3,
+        check_calls: int = 4,
     ) -> None:
         self.step = step
         self.optimizers = list(optimizers)
         self.mode: Mode = mode.mode if isinstance(mode, GraphMode) else GraphMode(mode).mode
         self.warmup = warmup
+        self.check_calls = max(2, check_calls)
         self.eager_steps = 0  # steps run before the capture (``cuda``)
+        self.replays = 0
         self._inputs: list[Tensor] | None = None
         self._keys: list[str] = []
         self._output: Tensor | None = None
         self._graph: torch.cuda.CUDAGraph | None = None
         self._lr: list[tuple[dict, Tensor, float]] = []
-        self._checked = 0  # ``static`` calls checked so far (the first two are)
+        self._checked = 0  # ``static`` calls checked so far
         self._outside: set[int] | None = None
+        self._trace: list[tuple[str, tuple[object, ...]]] | None = None
+        self._stream: object | None = None  # the current stream before a capture
 
     @property
     def captured(self) -> bool:
@@ -202,7 +347,7 @@ class StepGraph:
         self._load(inputs)
         assert self._inputs is not None
         if self.mode == "static":
-            if self._checked < 2:
+            if self._checked < self.check_calls:
                 return self._checked_call()
             return self._static_call()
         if self._graph is None:
@@ -211,20 +356,12 @@ class StepGraph:
                 return self._warm_up()
             try:
                 self._capture()
-            except Exception as error:  # any failure: train on, eagerly
-                warnings.warn(
-                    f"CUDA graph capture of the training step failed ({error}); the steps run "
-                    "eagerly from here (same results, slower). WORKBOOK_CUDA_GRAPHS=0 skips "
-                    "the attempt.",
-                    RuntimeWarning,
-                    stacklevel=2,
-                )
-                self.mode = "eager"
-                self._lr.clear()
-                return self.step(*self._inputs)
+            except Exception as error:
+                return self._after_failed_capture(error)
         self._feed_learning_rates()
         assert self._graph is not None and self._output is not None
         self._graph.replay()
+        self.replays += 1
         return self._unpack(self._output.clone())
 
     def release(self) -> None:
@@ -239,11 +376,47 @@ class StepGraph:
         self._graph, self._inputs, self._output = None, None, None
         self._lr.clear()
 
+    def _after_failed_capture(self, error: Exception) -> dict[str, Tensor]:
+        """Release what the failed recording made; go on eagerly (this step included) when
+        :func:`device_problems` finds nothing, else stop with :class:`GraphCaptureError`."""
+        self._graph, self._output = None, None
+        self._lr.clear()
+        for optimizer in self.optimizers:  # gradients may live in the recording's memory
+            optimizer.zero_grad(set_to_none=True)
+        assert self._inputs is not None
+        problems = device_problems(self._inputs[0].device, self._stream)
+        if problems:
+            raise GraphCaptureError(
+                f"CUDA graph capture of the training step failed ({error}) and left the "
+                f"process in a state that is not safe to train on ({'; '.join(problems)}). "
+                "Training stopped; the last checkpoint is kept. Restart the runtime, set "
+                "os.environ['WORKBOOK_CUDA_GRAPHS'] = '0' and run again: training resumes "
+                "from the checkpoint with eager steps."
+            ) from error
+        warnings.warn(
+            f"CUDA graph capture of the training step failed ({error}). The device checked "
+            "sane afterwards (its random numbers and current stream), so the steps run "
+            "eagerly from here. WORKBOOK_CUDA_GRAPHS=0 skips the attempt.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        self.mode = "eager"
+        return self.step(*self._inputs)
+
+    def _emulates_recording(self) -> bool:
+        """Whether ``static`` calls run as a recording would: learning rates as tensors and
+        ``capturable`` on, which needs every parameter group fused."""
+        return bool(self.optimizers) and not unfused_groups(self.optimizers)
+
     def _static_call(self) -> dict[str, Tensor]:
         """The step on the fixed inputs, its metrics written into a fixed output (as a replay
         writes them) and copied out."""
         assert self._inputs is not None
-        packed = self._pack(self.step(*self._inputs))
+        if self._emulates_recording():
+            with self._capturable():
+                packed = self._pack(self.step(*self._inputs))
+        else:
+            packed = self._pack(self.step(*self._inputs))
         if self._output is None:
             self._output = torch.empty_like(packed)
         self._output.copy_(packed)
@@ -251,10 +424,12 @@ class StepGraph:
 
     def _checked_call(self) -> dict[str, Tensor]:
         """A ``static`` call that raises :class:`CaptureError` where a recording would fail or
-        replay something else: a host read, or (from the second call on) a tensor the step
-        reads that was made outside it since the previous call. Buffers, parameters,
-        optimizer state and data made before the first call keep their storage, so a replay
-        reads their current values; a tensor made anew for each call does not."""
+        replay something else: a host read; from the second call on, a tensor the step reads
+        that was made outside it since the previous call (buffers, parameters, optimizer state
+        and data made before the first call keep their storage, so a replay reads their
+        current values; a tensor made anew for each call does not); and from the third call
+        on, operations or non-tensor arguments that differ from the previous call's (the first
+        call also creates the optimizers' state, so it is not compared)."""
         assert self._inputs is not None
         watch = _WatchStep()
 
@@ -264,8 +439,12 @@ class StepGraph:
         def leave(*_: object) -> None:
             watch.in_optimizer = False
 
-        hooks = [o.register_step_pre_hook(enter) for o in self.optimizers]
-        hooks += [o.register_step_post_hook(leave) for o in self.optimizers]
+        hooks = []
+        if self._emulates_recording():
+            self._feed_learning_rates()  # before each replay, outside the recording
+        else:
+            hooks = [o.register_step_pre_hook(enter) for o in self.optimizers]
+            hooks += [o.register_step_post_hook(leave) for o in self.optimizers]
         try:
             with watch:
                 metrics = self._static_call()
@@ -285,13 +464,23 @@ class StepGraph:
                     + "; ".join(list(new.values())[:3])
                     + "): pass it as an input, or make it inside the step"
                 )
+        if self._checked >= 2 and self._trace is not None:
+            difference = _first_difference(self._trace, watch.trace)
+            if difference is not None:
+                raise CaptureError(
+                    f"the step changed between calls {self._checked} and {self._checked + 1} "
+                    f"({difference}): a CUDA graph replays the call it recorded, so this value "
+                    "would stay frozen. Pass it as a tensor (as the learning rates are) or "
+                    "keep it constant"
+                )
+        self._trace = watch.trace
         self._outside = set(watch.read) | self._state_storages()
         self._checked += 1
         return metrics
 
     def _state_storages(self) -> set[int]:
-        """The storages of the optimizers' state, the parameters' gradients and the fixed
-        output: made inside a step (on its first call) and kept for the next."""
+        """The storages of the optimizers' state, the parameters' gradients, the fixed
+        output and the learning-rate tensors: made inside a step or for it, and kept."""
         tensors = [
             t
             for optimizer in self.optimizers
@@ -301,6 +490,7 @@ class StepGraph:
             if isinstance(t, Tensor) and t.numel() > 0
         ]
         tensors += [t for t in (self._output, *(self._inputs or ())) if t is not None]
+        tensors += [tensor for _, tensor, _ in self._lr]
         return {t.untyped_storage().data_ptr() for t in tensors}
 
     def _load(self, inputs: Sequence[Tensor]) -> None:
@@ -326,8 +516,11 @@ class StepGraph:
         return {key: vector[i] for i, key in enumerate(self._keys)}
 
     def _warm_up(self) -> dict[str, Tensor]:
-        """One eager step on a side stream, as PyTorch's capture recipe does before recording."""
+        """One eager step, on a side stream on CUDA, as PyTorch's capture recipe does before
+        recording."""
         assert self._inputs is not None
+        if self._inputs[0].device.type != "cuda":
+            return self._unpack(self._pack(self.step(*self._inputs)).clone())
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):
@@ -338,27 +531,35 @@ class StepGraph:
     def _capture(self) -> None:
         """Record one step (nothing runs: the replay that follows does the step)."""
         assert self._inputs is not None
-        graph = torch.cuda.CUDAGraph()
-        with self._capturable(), torch.cuda.graph(graph):
+        unfused = unfused_groups(self.optimizers)
+        if unfused:
+            raise CaptureError(f"not fused, so not capturable: {', '.join(unfused)}")
+        if self._inputs[0].device.type == "cuda":
+            self._stream = torch.cuda.current_stream(self._inputs[0].device)
+        graph = self._new_graph()
+        with self._capturable(), self._recording(graph):
             self._output = self._pack(self.step(*self._inputs))
         self._graph = graph
+
+    def _new_graph(self) -> torch.cuda.CUDAGraph:
+        return torch.cuda.CUDAGraph()
+
+    def _recording(self, graph: torch.cuda.CUDAGraph) -> contextlib.AbstractContextManager:
+        """The recording context (the tests put a failing one in its place on a CPU)."""
+        return torch.cuda.graph(graph)
 
     @contextmanager
     def _capturable(self) -> Iterator[None]:
         """Each parameter group's learning rate as a device tensor and ``capturable`` on, for
-        the recording only: outside it the groups keep their floats (checkpoints stay those of
-        the eager path, and load on a CPU)."""
+        the recording (and ``static`` calls that emulate it) only: outside it the groups keep
+        their floats (checkpoints stay those of the eager path, and load on a CPU)."""
+        self._feed_learning_rates()
         saved = []
-        for optimizer in self.optimizers:
-            for group in optimizer.param_groups:
-                value = float(group["lr"])
-                device = group["params"][0].device
-                tensor = torch.full((), value, dtype=torch.float32, device=device)
-                self._lr.append((group, tensor, value))
-                saved.append((group, group["lr"], group.get("capturable")))
-                group["lr"] = tensor
-                if "capturable" in group:
-                    group["capturable"] = True
+        for group, tensor, _ in self._lr:
+            saved.append((group, group["lr"], group.get("capturable")))
+            group["lr"] = tensor
+            if "capturable" in group:
+                group["capturable"] = True
         try:
             yield
         finally:
@@ -369,7 +570,15 @@ class StepGraph:
 
     def _feed_learning_rates(self) -> None:
         """Write each group's current learning rate into the graph's tensor, when it changed
-        (a kernel launch, no host synchronisation)."""
+        (a kernel launch, no host synchronisation); the tensors are made on the first call."""
+        if not self._lr:
+            for optimizer in self.optimizers:
+                for group in optimizer.param_groups:
+                    value = float(group["lr"])
+                    device = group["params"][0].device
+                    tensor = torch.full((), value, dtype=torch.float32, device=device)
+                    self._lr.append((group, tensor, value))
+            return
         for i, (group, tensor, value) in enumerate(self._lr):
             current = float(group["lr"])
             if current != value:

@@ -357,8 +357,9 @@ def train_simsiam(
     :class:`helpers.augment.SimSiamAugment`, made on the device. ``precision``: default
     :func:`helpers.precision.choose_precision` (bf16 or fp16 with a scaler on CUDA, fp32
     elsewhere); channels_last on CUDA. ``graphs``: default
-    :func:`helpers.graphs.choose_graphs` (on CUDA in bf16 or fp32, the forward, backward and
-    SGD step replay a CUDA graph; the augmentation runs before it, eagerly). Every epoch the
+    :func:`helpers.graphs.choose_graphs` (eager; with ``WORKBOOK_CUDA_GRAPHS=1``, on CUDA in bf16
+    or fp32 the forward, backward and SGD step replay a CUDA graph, the augmentation running
+    before it, eagerly). Every epoch the
     history gets the mean ``loss``, ``knn_accuracy`` (backbone features, percent),
     ``knn_accuracy_z`` (projector output) and ``output_std`` (of z on ``std_images`` held-out
     test images).
@@ -421,9 +422,8 @@ def train_simsiam(
 
     # The augmentation stays eager (its op order is drawn on the host each batch); under a
     # CUDA graph its launches for the next batch overlap the replay of this one.
-    graphed = StepGraph(
-        train_step, optimizers=[optimizer], mode=graphs or choose_graphs(device, precision)
-    )
+    mode = graphs or choose_graphs(device, precision, optimizers=[optimizer], trainer="simsiam")
+    graphed = StepGraph(train_step, optimizers=[optimizer], mode=mode)
 
     def evaluate(i: int) -> dict[str, float]:
         with precision.autocast(device):
@@ -447,7 +447,7 @@ def train_simsiam(
     if (aug.scale, aug.p_gray) != (SimSiamAugment().scale, SimSiamAugment().p_gray):
         config["augment"] = {"scale": list(aug.scale), "p_gray": aug.p_gray}
     try:
-        return train(
+        result = train(
             name, step, total,
             {"model": model, "optimizer": optimizer, **scaler_state(scaler=scaler)},
             checkpoint_dir=checkpoint_dir, steps_per_epoch=len(batches), eval_fn=evaluate,
@@ -455,6 +455,8 @@ def train_simsiam(
         )  # fmt: skip
     finally:
         graphed.release()
+    result.replays = graphed.replays
+    return result
 
 
 # The four runs of Problem 3: name -> (stop_gradient, MLP_mode, what it tests).

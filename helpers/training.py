@@ -42,6 +42,8 @@ __all__ = [
     "Snapshots",
     "TrainResult",
     "load_checkpoint",
+    "load_optimizer",
+    "load_state",
     "settings_key",
     "train",
 ]
@@ -142,10 +144,12 @@ class Snapshots:
         """Keep ``render()`` (images in ``value_range``) as uint8, with ``module`` in eval mode."""
         was_training = module.training
         module.eval()
-        low, high = value_range
-        images = (render() - low) / (high - low) * 255
-        self.add(step, images.round().clamp(0, 255).to(torch.uint8))
-        module.train(was_training)
+        try:
+            low, high = value_range
+            images = (render() - low) / (high - low) * 255
+            self.add(step, images.round().clamp(0, 255).to(torch.uint8))
+        finally:
+            module.train(was_training)
 
     def state_dict(self) -> dict[str, Any]:
         return {"items": dict(self.items)}
@@ -183,6 +187,7 @@ class TrainResult:
     seconds: float
     resumed_from: int = 0
     loaded: bool = False
+    replays: int = 0  # steps replayed from a CUDA graph (set by the trainers)
 
 
 def _plain(config: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -267,6 +272,49 @@ def _checkpoint_for(path: Path, name: str, config: dict[str, Any]) -> dict[str, 
     return None
 
 
+# An optimizer's implementation, chosen by its constructor for this runtime: never taken from
+# a checkpoint written on another (a CPU's unfused Adam resumed on a GPU stays fused).
+_OPTIMIZER_FLAGS = ("fused", "foreach", "capturable", "differentiable")
+
+
+def load_optimizer(optimizer: torch.optim.Optimizer, saved: Mapping[str, Any]) -> None:
+    """``optimizer.load_state_dict(saved)`` keeping the constructor's implementation flags
+    (``fused``, ``foreach``, ``capturable``): ``Optimizer.load_state_dict`` would take them
+    from the file. The state (moments, step counts) moves to the parameters' device, with the
+    step counts where this implementation keeps them (on the device when fused)."""
+    groups = []
+    for saved_group, group in zip(saved["param_groups"], optimizer.param_groups, strict=False):
+        flags = {k: group[k] for k in _OPTIMIZER_FLAGS if k in group}
+        kept = {k: v for k, v in saved_group.items() if k not in _OPTIMIZER_FLAGS}
+        groups.append({**kept, **flags})
+    optimizer.load_state_dict({**saved, "param_groups": groups})
+
+
+def load_state(name: str, state: Mapping[str, Any], saved: Mapping[str, Any]) -> None:
+    """Load each object of ``state`` from a checkpoint's ``saved`` states, whatever runtime
+    wrote it: optimizers keep their own implementation (:func:`load_optimizer`); a gradient
+    scaler with no saved state (the checkpoint was written in bf16 or fp32) starts afresh,
+    with a line saying so; saved states that this run has no object for (a scaler, when this
+    run is not fp16) are ignored.
+
+    Raises:
+        CheckpointError: when another object's state is missing.
+    """
+    for key, obj in state.items():
+        if key not in saved:
+            if isinstance(obj, torch.amp.GradScaler):
+                print(
+                    f"{name}: the checkpoint has no gradient-scaler state (it was written in "
+                    "bf16 or fp32); fp16 goes on with a fresh scaler."
+                )
+                continue
+            raise CheckpointError(f"{name}: the checkpoint has no state for {key!r}")
+        if isinstance(obj, torch.optim.Optimizer):
+            load_optimizer(obj, saved[key])
+        else:
+            obj.load_state_dict(saved[key])
+
+
 def _rng_state() -> dict[str, Any]:
     state: dict[str, Any] = {"cpu": torch.get_rng_state()}
     if torch.cuda.is_available():
@@ -275,9 +323,12 @@ def _rng_state() -> dict[str, Any]:
 
 
 def _set_rng_state(state: Mapping[str, Any]) -> None:
+    """Restore the random generators of the devices present (a CUDA checkpoint's GPU states
+    are skipped on a CPU; a CPU checkpoint leaves the GPU's generator as seeded)."""
     torch.set_rng_state(state["cpu"])
     if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+        for i, cuda_state in enumerate(state["cuda"][: torch.cuda.device_count()]):
+            torch.cuda.set_rng_state(cuda_state, i)
 
 
 def _stack(items: list[Tensor | Number]) -> Tensor:
@@ -351,8 +402,7 @@ def train(
     if force:  # train anew, replacing only a checkpoint of these very settings
         ckpt = None
     if ckpt is not None:
-        for key, obj in state.items():
-            obj.load_state_dict(ckpt["state"][key])
+        load_state(name, state, ckpt["state"])
         _set_rng_state(ckpt["rng"])
         history = History([dict(r) for r in ckpt["history"]])
         start, seconds_before = int(ckpt["step"]), float(ckpt["seconds"])

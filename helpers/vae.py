@@ -585,7 +585,8 @@ def train_vae(
         precision: of the training steps; default :func:`helpers.precision.choose_precision`.
             Validation runs in fp32.
         graphs: how the training steps run; default :func:`helpers.graphs.choose_graphs`
-            (replayed from a CUDA graph on CUDA in bf16 or fp32, eager elsewhere).
+            (eager; with ``WORKBOOK_CUDA_GRAPHS=1``, replayed from a CUDA graph on CUDA in
+            bf16 or fp32).
 
     Returns:
         The :class:`~helpers.training.TrainResult` (history per epoch: ``train_elbo``,
@@ -631,9 +632,8 @@ def train_vae(
         means = torch.stack([recon.detach(), kl_term.detach()]).mean(1)
         return {"train_elbo": means[0] - means[1], "train_recon": means[0], "train_kl": means[1]}
 
-    graphed = StepGraph(
-        train_step, optimizers=[optimizer], mode=graphs or choose_graphs(device, precision)
-    )
+    mode = graphs or choose_graphs(device, precision, optimizers=[optimizer], trainer="vae")
+    graphed = StepGraph(train_step, optimizers=[optimizer], mode=mode)
 
     def step_fn(step: int) -> dict[str, Tensor]:
         metrics = graphed(batches.index_at(step))
@@ -676,6 +676,7 @@ def train_vae(
         )
     finally:
         graphed.release()
+    result.replays = graphed.replays
     model.eval()
     return result, snapshots
 
