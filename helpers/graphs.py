@@ -28,20 +28,14 @@ and :class:`StepGraph` runs it in one of three modes (:func:`choose_graphs` pick
   numbers and the current stream are sane, and otherwise stops with :class:`GraphCaptureError`
   (the last checkpoint is kept).
 - ``static``: the same buffers and outputs as ``cuda`` without recording (any device), and a
-  check of what a recording needs: on its first calls every operation of the step is watched
-  (a ``TorchDispatchMode``), and a step that reads a value on the host (``.item()``, ``if
-  loss > ...``), makes a tensor from host data (``torch.tensor([...])``, a copy that waits for
-  the GPU) or reads a tensor made outside it for this call (a batch taken before the call, which
-  a replay would never see again) raises :class:`CaptureError`. From the second call on it
-  also compares the sequence of operations and their non-tensor arguments with the previous
-  call's: a value that changes from step to step outside a tensor (a learning rate passed as
-  a float, a step count) would be frozen at capture. With fused optimizers the optimizer's own
-  operations are checked too, with the learning rates fed as tensors as in a recording. The
-  tests run every trainer in this mode on the CPU and compare its numbers with ``eager``.
+  check of the capture contract on its first calls (:mod:`helpers.capture_check`): no host
+  reads, no tensor made outside the step for this call, and the same operations with the same
+  non-tensor arguments at every step (a value that changes outside a tensor would be frozen
+  at capture); with fused optimizers, their operations too, learning rates fed as tensors.
+  The tests run every trainer in this mode on the CPU and compare its numbers with ``eager``.
 
-What a captured step must not do: read a tensor's value on the host (``.item()``, ``if loss >
-...``, printing), change shapes between steps, or use a gradient scaler (its inf check is read on
-the host). Every trainer of the workbook keeps to this.
+A captured step must not read a tensor's value on the host, change shapes between steps, or
+use a gradient scaler (its inf check is read on the host). Every trainer keeps to this.
 """
 
 from __future__ import annotations
@@ -56,9 +50,8 @@ from typing import Literal
 
 import torch
 from torch import Tensor
-from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils._pytree import tree_leaves
 
+from .capture_check import WatchStep, first_difference, host_syncs
 from .precision import Precision, optimizer_options
 
 __all__ = [
@@ -90,88 +83,6 @@ class CaptureError(RuntimeError):
 
 class GraphCaptureError(CaptureError):
     """A CUDA-graph capture failed and left the process in a state not safe to train on."""
-
-
-# Operations that read a device value on the host, or whose output shape depends on values;
-# and ``lift_fresh``: a tensor made from host data (``torch.tensor([...])``), which on a GPU is
-# a copy from the host that waits for the device.
-_HOST_READS = ("_local_scalar_dense", "nonzero", "masked_select", "unique", "item", "lift_fresh")
-
-
-class _WatchStep(TorchDispatchMode):
-    """Records, for one call of a step, the operations that read on the host, the storages it
-    reads that it did not make itself, and its trace: each operation with its non-tensor
-    arguments (what a recording would freeze)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.made: set[int] = set()
-        self.read: dict[int, str] = {}
-        self.host_reads: list[str] = []
-        self.trace: list[tuple[str, tuple[object, ...]]] = []
-        self.in_optimizer = False  # the unfused (CPU) optimizers read their step count on the
-        # host and take the learning rate as a float: their operations are not watched. Fused
-        # optimizers, which a recording needs, are watched like the rest of the step.
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        name = func.__name__ if hasattr(func, "__name__") else str(func)
-        leaves = tree_leaves((args, kwargs))
-        if not self.in_optimizer:
-            if any(name.startswith(op) for op in _HOST_READS):
-                self.host_reads.append(str(func))
-            if not str(func).startswith("profiler."):
-                self.trace.append((str(func), tuple(_constant(leaf) for leaf in leaves)))
-        for t in leaves:
-            if isinstance(t, Tensor) and t.numel() > 0:
-                ptr = t.untyped_storage().data_ptr()
-                if ptr not in self.made:
-                    self.read.setdefault(ptr, f"{func} reads a {tuple(t.shape)} tensor")
-        out = func(*args, **kwargs)
-        for t in tree_leaves(out):
-            if isinstance(t, Tensor) and t.numel() > 0:
-                self.made.add(t.untyped_storage().data_ptr())
-        return out
-
-
-def _constant(leaf: object) -> object:
-    """What a recording keeps of an argument: a tensor's shape and type (its values are read at
-    replay), anything else as it is."""
-    if isinstance(leaf, Tensor):
-        return ("tensor", tuple(leaf.shape), leaf.dtype)
-    if isinstance(leaf, _PLAIN):
-        return leaf
-    return ("object", type(leaf).__name__)  # a profiler's record, a generator: not a value
-
-
-_PLAIN = (bool, int, float, complex, str, type(None), torch.dtype, torch.device, torch.layout,
-          torch.memory_format)  # fmt: skip
-
-
-def _first_difference(
-    before: list[tuple[str, tuple[object, ...]]], now: list[tuple[str, tuple[object, ...]]]
-) -> str | None:
-    """How the trace ``now`` differs from ``before``, in words, or ``None``."""
-    for i, ((op_a, args_a), (op_b, args_b)) in enumerate(zip(before, now, strict=False)):
-        if op_a != op_b:
-            return f"operation {i} was {op_a} and is now {op_b}"
-        if args_a != args_b:
-            changed = [(a, b) for a, b in zip(args_a, args_b, strict=False) if a != b]
-            a, b = changed[0] if changed else (args_a, args_b)
-            return f"{op_a} was given {a!r} and is now given {b!r}"
-    if len(before) != len(now):
-        return f"the step ran {len(before)} operations and now runs {len(now)}"
-    return None
-
-
-def host_syncs(fn: Callable[..., object], *args: object) -> list[str]:
-    """The operations of ``fn(*args)`` that on a GPU would make the host wait for the device:
-    reading a value (``.item()``, ``nonzero``, ...) or making a tensor from host data
-    (``torch.tensor([...])``). Runs ``fn`` once, on any device (the tests use the CPU)."""
-    watch = _WatchStep()
-    with watch:
-        fn(*args)
-    return watch.host_reads
 
 
 @dataclass(frozen=True)
@@ -431,7 +342,7 @@ class StepGraph:
         on, operations or non-tensor arguments that differ from the previous call's (the first
         call also creates the optimizers' state, so it is not compared)."""
         assert self._inputs is not None
-        watch = _WatchStep()
+        watch = WatchStep()
 
         def enter(*_: object) -> None:
             watch.in_optimizer = True
@@ -465,7 +376,7 @@ class StepGraph:
                     + "): pass it as an input, or make it inside the step"
                 )
         if self._checked >= 2 and self._trace is not None:
-            difference = _first_difference(self._trace, watch.trace)
+            difference = first_difference(self._trace, watch.trace)
             if difference is not None:
                 raise CaptureError(
                     f"the step changed between calls {self._checked} and {self._checked + 1} "
