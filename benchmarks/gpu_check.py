@@ -3,6 +3,7 @@ notebook in the full profile, and one table of wall times, peak GPU memory and h
 
     WORKBOOK_DATA_DIR=<data> python benchmarks/gpu_check.py            # on the GPU machine
     python benchmarks/gpu_check.py --profile smoke --device cpu --quick   # the harness, on a CPU
+    python benchmarks/gpu_check.py --lease      # the short verification: benchmarks/gpu_lease.py
 
 Each benchmark prints its ratio against the course-style baseline measured in the same process;
 the notebooks run through ``python -m helpers run`` (so they checkpoint and resume: a second call
@@ -84,6 +85,12 @@ def lookup(metrics: dict, path: str) -> object:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--lease" in argv:  # the short check: benchmarks/gpu_lease.py
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        import gpu_lease
+
+        return gpu_lease.main([a for a in argv if a != "--lease"])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="full")
     parser.add_argument("--data", default=None)
