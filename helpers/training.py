@@ -283,10 +283,13 @@ def load_optimizer(optimizer: torch.optim.Optimizer, saved: Mapping[str, Any]) -
     from the file. The state (moments, step counts) moves to the parameters' device, with the
     step counts where this implementation keeps them (on the device when fused)."""
     groups = []
-    for saved_group, group in zip(saved["param_groups"], optimizer.param_groups, strict=False):
-        flags = {k: group[k] for k in _OPTIMIZER_FLAGS if k in group}
+    for i, saved_group in enumerate(saved["param_groups"]):
+        if i >= len(optimizer.param_groups):  # a mismatch: load_state_dict says so
+            groups.append(saved_group)
+            continue
+        group = optimizer.param_groups[i]
         kept = {k: v for k, v in saved_group.items() if k not in _OPTIMIZER_FLAGS}
-        groups.append({**kept, **flags})
+        groups.append({**kept, **{k: group[k] for k in _OPTIMIZER_FLAGS if k in group}})
     optimizer.load_state_dict({**saved, "param_groups": groups})
 
 

@@ -12,7 +12,7 @@ import torch
 from helpers import gan, simsiam, synthetic, vae
 from helpers.fileio import save_torch
 from helpers.precision import Precision
-from helpers.training import load_checkpoint
+from helpers.training import load_checkpoint, load_optimizer
 
 
 class Interrupt(Exception):
@@ -141,3 +141,17 @@ def test_gan_and_simsiam_resume_across_precisions(tmp_path, capsys):
 
     simsiam_run("bf16")
     assert simsiam_run("fp16").loaded
+
+
+def test_load_optimizer_keeps_its_flags_and_still_refuses_other_groups():
+    model = torch.nn.Linear(3, 2)
+    written = torch.optim.Adam(model.parameters(), lr=0.1, foreach=False)
+    model(torch.randn(4, 3)).sum().backward()
+    written.step()
+    reader = torch.optim.Adam(model.parameters(), lr=0.1, foreach=True)
+    load_optimizer(reader, written.state_dict())
+    assert reader.param_groups[0]["foreach"] is True
+    assert float(reader.state[model.bias]["step"]) == 1
+    two = torch.optim.Adam([{"params": [model.weight]}, {"params": [model.bias]}], lr=0.1)
+    with pytest.raises(ValueError, match="different number of parameter groups"):
+        load_optimizer(reader, two.state_dict())
