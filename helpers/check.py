@@ -1,13 +1,10 @@
 """Checks that teach: each graded function of the course against the reference in ``helpers``.
 
-``check.log_mean_exp(f)`` (and one such function per graded function) runs ``f`` on random and
-edge inputs and returns a :class:`Result` whose text names the *first* thing wrong, in a
-sentence, or says that every check passes. A check never raises: a function that is not
-written yet, or that fails, gives its message.
-
-:func:`use` and :func:`use_simsiam` pick what training runs on: the student's function where it
-passes its checks, else the reference, saying so. The checks draw their inputs from their own
-seeded generator state, so running them leaves the notebook's random numbers untouched.
+``check.log_mean_exp(f)`` (one such function per graded function) runs ``f`` on random and edge
+inputs and returns a :class:`Result` naming the *first* thing wrong in a sentence, or saying
+that every check passes; it never raises. :func:`use` and :func:`use_simsiam` pick what training
+runs on: the student's function where it passes its checks, else the reference, saying so.
+Checks draw their inputs under their own seed, leaving the caller's random state untouched.
 """
 
 from __future__ import annotations
@@ -23,21 +20,11 @@ from torch import Tensor, nn
 from . import gan, simsiam, vae
 
 __all__ = [
-    "REFERENCES",
-    "Result",
-    "cosine_similarity",
-    "kl_gaussian_gaussian_analytic",
-    "kl_gaussian_gaussian_mc",
-    "log_likelihood_bernoulli",
-    "log_likelihood_normal",
-    "log_mean_exp",
-    "lp_reg",
-    "simsiam_forward",
-    "simsiam_loss",
-    "use",
-    "use_simsiam",
+    "REFERENCES", "Result", "cosine_similarity", "kl_gaussian_gaussian_analytic",
+    "kl_gaussian_gaussian_mc", "log_likelihood_bernoulli", "log_likelihood_normal",
+    "log_mean_exp", "lp_reg", "simsiam_forward", "simsiam_loss", "use", "use_simsiam",
     "vf_wasserstein_distance",
-]
+]  # fmt: skip
 
 B, SHAPE = 4, (4, 1, 3, 3)  # a batch of 4 "images" of 9 values each
 
@@ -96,6 +83,7 @@ def _call(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 
 def _tensor(name: str, out: Any) -> Tensor:
+    """``out``, which must be a tensor."""
     if not isinstance(out, Tensor):
         raise Mistake(f"{name} returns a {type(out).__name__}; a torch tensor is expected.")
     return out
@@ -113,23 +101,19 @@ def _show(t: Tensor) -> str:
 def _per_example(name: str, out: Any, batch: int = B, dims: int = 9) -> Tensor:
     """The output of a function that returns one value per example, shape (batch,)."""
     out = _tensor(name, out)
-    if out.numel() == batch * dims and out.shape[0] == batch and out.ndim > 1:
-        raise Mistake(
-            f"a sum over dimensions is missing: {name} returns shape {tuple(out.shape)}, one "
-            f"value per dimension; sum over every dimension but the batch, to get shape "
-            f"({batch},)."
-        )
-    if out.numel() == 1:
-        raise Mistake(
-            f"wrong output shape: {name} returns one number for the whole batch; per-example "
-            f"values are expected, shape ({batch},) (sum over dimensions, not over examples)."
-        )
-    if tuple(out.shape) != (batch,):
-        raise Mistake(
-            f"wrong output shape: {name} returns shape {tuple(out.shape)}; per-example values "
-            f"are expected, shape ({batch},) (flatten each example, sum over its values)."
-        )
-    return out
+    shape = tuple(out.shape)
+    if out.numel() == batch * dims and out.ndim > 1 and shape[0] == batch:
+        why = f"a sum over dimensions is missing: {name} returns one value per dimension {shape}"
+    elif out.numel() == 1:
+        why = f"wrong output shape: {name} returns one number for the whole batch"
+    elif shape != (batch,):
+        why = f"wrong output shape: {name} returns shape {shape}"
+    else:
+        return out
+    raise Mistake(
+        f"{why}; per-example values are expected, shape ({batch},): flatten each example and sum "
+        "over its values, not over the batch."
+    )
 
 
 def _compare(name: str, out: Tensor, ref: Tensor, tol: float = 1e-4, half: bool = False) -> None:
@@ -146,7 +130,6 @@ def _compare(name: str, out: Tensor, ref: Tensor, tol: float = 1e-4, half: bool 
     raise Mistake(f"wrong values: {name} returns {_show(out)}; expected {_show(ref)}.")
 
 
-# --------------------------------------------------------------------------------------------
 # Problem 1
 
 
@@ -176,9 +159,7 @@ def log_likelihood_normal(fn: Callable[[Tensor, Tensor, Tensor], Tensor]) -> Non
     out = _per_example(name, _call(name, fn, mu, logvar, z))
     ref = vae.log_likelihood_normal(mu, logvar, z)
     if _close(out, ref + 0.5 * 9 * vae.LOG_2PI, 1e-3):
-        raise Mistake(
-            "the constant is missing: log N(z; mu, sigma^2) has -1/2 log(2 pi) for every dimension."
-        )
+        raise Mistake("the constant is missing: each dimension adds -1/2 log(2 pi) to log N.")
     _compare(name, out, ref)
 
 
@@ -188,15 +169,11 @@ def log_mean_exp(fn: Callable[[Tensor], Tensor]) -> None:
     name = "log_mean_exp"
     y = torch.randn(3, 5) * 2  # 3 examples, 5 samples each
     out = _tensor(name, _call(name, fn, y))
-    if tuple(out.shape) == (5,):
-        raise Mistake(
-            "wrong output shape: log_mean_exp averaged over the batch (dim 0); y is "
-            "(batch, samples), average over the samples (dim 1), shape (3,)."
-        )
     if tuple(out.shape) != (3,):
+        how = "averaged over the batch (dim 0)" if tuple(out.shape) == (5,) else "returns shape"
         raise Mistake(
-            f"wrong output shape: log_mean_exp returns shape {tuple(out.shape)}; y is "
-            "(batch, samples) = (3, 5) and per-example values are expected, shape (3,)."
+            f"wrong output shape: log_mean_exp {how} {tuple(out.shape)}; y is (batch, samples) = "
+            "(3, 5): average over the samples (dim 1), one value per example, shape (3,)."
         )
     ref = vae.log_mean_exp(y)
     if _close(out, ref + math.log(5)):
@@ -233,9 +210,7 @@ def kl_gaussian_gaussian_analytic(fn: Callable[..., Tensor]) -> None:
     out = _per_example(name, _call(name, fn, *args))
     ref = vae.kl_gaussian_gaussian_analytic(*args)
     if _close(out, vae.kl_gaussian_gaussian_analytic(args[0], args[1], zeros, zeros)):
-        raise Mistake(
-            "kl_gaussian_gaussian_analytic assumes p = N(0, I): it must use mu_p and logvar_p."
-        )
+        raise Mistake(f"{name} assumes p = N(0, I): it must use mu_p and logvar_p.")
     _compare(name, out, ref, half=True)
 
 
@@ -286,7 +261,6 @@ def kl_gaussian_gaussian_mc(fn: Callable[..., Tensor]) -> None:
         )
 
 
-# --------------------------------------------------------------------------------------------
 # Problem 2
 
 
@@ -312,10 +286,7 @@ def vf_wasserstein_distance(fn: Callable[..., Tensor]) -> None:
     p, q = torch.randn(6, 3, 2, 2) + 1, torch.randn(4, 3, 2, 2)
     out = _tensor(name, _call(name, fn, p, q, critic))
     if out.numel() != 1:
-        raise Mistake(
-            f"wrong output shape: {name} returns shape {tuple(out.shape)}; one number is "
-            "expected, mean f(p) - mean f(q) over each batch."
-        )
+        raise Mistake(f"wrong output shape: {name} returns {tuple(out.shape)}; one number.")
     with torch.no_grad():
         ref = critic(p).mean() - critic(q).mean()
         summed = critic(p).sum() - critic(q).sum()
@@ -345,9 +316,7 @@ def lp_reg(fn: Callable[..., Tensor]) -> None:
             "x_hat = t x + (1 - t) y with t ~ U[0, 1], one t per example."
         )
     if out.numel() != 1:
-        raise Mistake(
-            f"wrong output shape: lp_reg returns {tuple(out.shape)}; one number expected."
-        )
+        raise Mistake(f"wrong output shape: lp_reg returns {tuple(out.shape)}; one number.")
     if abs(out.item()) > 1e-5:
         raise Mistake(
             f"lp_reg uses the gradient norm instead of the hinge at 1: for a critic whose gradient "
@@ -365,13 +334,9 @@ def lp_reg(fn: Callable[..., Tensor]) -> None:
         )
     grad = torch.autograd.grad(out, critic.a, allow_unused=True)[0] if out.requires_grad else None
     if grad is None:
-        raise Mistake(
-            "no gradient reaches the critic's parameters: take grad f(x_hat) with "
-            "torch.autograd.grad(..., create_graph=True)."
-        )
+        raise Mistake("no gradient reaches the critic: take grad f(x_hat) with create_graph=True.")
 
 
-# --------------------------------------------------------------------------------------------
 # Problem 3
 
 
@@ -381,13 +346,12 @@ def cosine_similarity(cls: type[nn.Module]) -> None:
     name = "CosineSimilarity.forward"
     x1, x2 = torch.randn(6, 5) * 3, torch.randn(6, 5)
     out = _per_example(name, _call(name, lambda a, b: cls(dim=1)(a, b), x1, x2), 6, 5)
-    ref = simsiam.CosineSimilarity(dim=1)(x1, x2)
     if _close(out, (x1 * x2).sum(1)):
         raise Mistake(
             "the cosine similarity is not normalised: divide the dot product x1 . x2 by "
             "||x1|| ||x2||, so that it lies in [-1, 1]."
         )
-    _compare(name, out, ref)
+    _compare(name, out, simsiam.CosineSimilarity(dim=1)(x1, x2))
     zero = torch.zeros(6, 5)
     out = _call(name, lambda a, b: cls(dim=1)(a, b), zero, x2)
     if not torch.isfinite(out).all():
@@ -445,9 +409,7 @@ def simsiam_loss(cls: type[simsiam.SimSiam]) -> None:
     if _close(out, ref(lambda u, v: (u * v).sum(1), z2, z1)):
         raise Mistake("the cosine similarity is not normalised: divide p . z by ||p|| ||z||.")
     if _close(out, ref(cos, z1, z2)):
-        raise Mistake(
-            "each prediction must meet the *other* view's projection: D(p1, z2) and D(p2, z1)."
-        )
+        raise Mistake("pair each prediction with the *other* view's projection: D(p1, z2).")
     _compare(name, out, ref(cos, z2, z1))
     grads = torch.autograd.grad(out, (z1, z2), allow_unused=True)
     if any(g is None or not g.abs().sum() > 0 for g in grads):
@@ -467,21 +429,16 @@ def simsiam_loss(cls: type[simsiam.SimSiam]) -> None:
         )
 
 
-# --------------------------------------------------------------------------------------------
 # What training uses
 
+_GRADED = {vae: ("log_likelihood_bernoulli", "log_likelihood_normal", "log_mean_exp",
+                 "kl_gaussian_gaussian_analytic", "kl_gaussian_gaussian_mc"),
+           gan: ("vf_wasserstein_distance", "lp_reg")}  # fmt: skip
 REFERENCES: dict[str, tuple[Callable[..., Any], Callable[[Any], Result]]] = {
-    "log_likelihood_bernoulli": (vae.log_likelihood_bernoulli, log_likelihood_bernoulli),
-    "log_likelihood_normal": (vae.log_likelihood_normal, log_likelihood_normal),
-    "log_mean_exp": (vae.log_mean_exp, log_mean_exp),
-    "kl_gaussian_gaussian_analytic": (
-        vae.kl_gaussian_gaussian_analytic,
-        kl_gaussian_gaussian_analytic,
-    ),
-    "kl_gaussian_gaussian_mc": (vae.kl_gaussian_gaussian_mc, kl_gaussian_gaussian_mc),
-    "vf_wasserstein_distance": (gan.vf_wasserstein_distance, vf_wasserstein_distance),
-    "lp_reg": (gan.lp_reg, lp_reg),
-}  # name -> (the reference, its checks)
+    name: (getattr(module, name), globals()[name]) for module, names in _GRADED.items()
+    for name in names
+}  # fmt: skip
+"""Course name -> (the reference in helpers, its checks in this module)."""
 
 
 def use(**functions: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
@@ -496,13 +453,11 @@ def use(**functions: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
         if fn is reference:
             chosen[name] = fn
             continue
-        result = checks(fn)
-        chosen[name] = fn if result.passed else reference
-        if result.passed:
-            print(f"{name}: yours (it passes its checks)")
-        else:
-            print(f"{name}: not passing yet, so the reference {reference.__module__}.{name} "
-                  "runs instead")  # fmt: skip
+        passed = checks(fn).passed
+        chosen[name] = fn if passed else reference
+        where = f"{reference.__module__}.{name}"
+        print(f"{name}: yours (it passes its checks)" if passed else
+              f"{name}: not passing yet, so the reference {where} runs instead")  # fmt: skip
     return chosen
 
 
