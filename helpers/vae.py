@@ -508,10 +508,10 @@ def importance_sampled_log_likelihood(
                 log_qz = -0.5 * (LOG_2PI + logvar[:, None] + eps.pow(2)).sum(-1)
             else:  # a student's log N(z; mu, sigma^2), on the (b k, L) codes
                 flat = z.reshape(b * k, -1)
-                log_pz = normal(torch.zeros_like(flat), torch.zeros_like(flat), flat).view(b, k)
+                log_pz = normal(torch.zeros_like(flat), torch.zeros_like(flat), flat).reshape(b, k)
                 mu_k = mu[:, None].expand_as(z).reshape(b * k, -1)
                 logvar_k = logvar[:, None].expand_as(z).reshape(b * k, -1)
-                log_qz = normal(mu_k, logvar_k, flat).view(b, k)
+                log_qz = normal(mu_k, logvar_k, flat).reshape(b, k)
             log_w.append(log_px_z + log_pz - log_qz)
         out.append(_course(functions, "log_mean_exp")(torch.cat(log_w, dim=1)))
     model.train(was_training)

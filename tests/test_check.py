@@ -403,3 +403,16 @@ def test_the_vae_trains_with_the_functions_it_is_given():
         model, x, 5, functions={"log_mean_exp": lambda y: torch.zeros(y.shape[0])}
     )
     assert torch.equal(estimate, torch.zeros(6))
+
+
+def test_importance_sampling_with_a_students_normal_density_agrees():
+    torch.manual_seed(0)
+    model = vae.CourseVAE(4, 8)
+    x = torch.bernoulli(torch.full((5, 1, 28, 28), 0.3))
+    torch.manual_seed(1)
+    ref = vae.importance_sampled_log_likelihood(model, x, 7)
+    torch.manual_seed(1)
+    mine = vae.importance_sampled_log_likelihood(
+        model, x, 7, functions={"log_likelihood_normal": lambda *a: vae.log_likelihood_normal(*a)}
+    )
+    torch.testing.assert_close(mine, ref, atol=1e-3, rtol=1e-5)
