@@ -18,7 +18,9 @@ The notebooks tell the story; the logic lives here, in small modules with one jo
 - :mod:`helpers.findings`: "what this run shows", in words built from a run's own numbers.
 - :mod:`helpers.report`: ``python -m helpers report`` (report.md and report.tex).
 - :mod:`helpers.colab`: each notebook's Colab badge and set-up cell, from pyproject.
-- :mod:`helpers.runner`: the command line (``python -m helpers run|report|sync-notebooks``).
+- :mod:`helpers.check`: checks of the course's graded functions that name the first mistake.
+- :mod:`helpers.exercises`: the exercise edition (``python -m helpers exercises``).
+- :mod:`helpers.runner`: the command line (``python -m helpers run|report|exercises|...``).
 """
 
 __version__ = "0.1.0"

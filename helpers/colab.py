@@ -95,10 +95,11 @@ def repository(root: Path) -> tuple[str, str]:
     return settings["repository"].rstrip("/"), settings["ref"]
 
 
-def badge_url(url: str, ref: str, notebook: str) -> str:
-    """The "Open in Colab" link of ``notebooks/<notebook>`` at ``ref`` of a GitHub ``url``."""
+def badge_url(url: str, ref: str, notebook: str, folder: str = "notebooks") -> str:
+    """The "Open in Colab" link of ``<folder>/<notebook>`` at ``ref`` of a GitHub ``url``
+    (``folder``: ``exercises`` for the exercise edition)."""
     slug = url.removeprefix("https://github.com/")
-    return f"https://colab.research.google.com/github/{slug}/blob/{ref}/notebooks/{notebook}"
+    return f"https://colab.research.google.com/github/{slug}/blob/{ref}/{folder}/{notebook}"
 
 
 def setup_cell(url: str, ref: str, name: str = MARK) -> str:

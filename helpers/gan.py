@@ -7,7 +7,7 @@ penalty (section 5) punishes gradient norms above 1 only, on points between real
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Literal
 
 import torch
@@ -189,6 +189,7 @@ def train_gan(
     progress: bool = True,
     precision: Precision | None = None,
     graphs: GraphMode | None = None,
+    functions: Mapping[str, Callable[..., Tensor]] | None = None,
 ) -> tuple[TrainResult, Snapshots]:
     """Train a GAN for ``iterations`` generator updates.
 
@@ -211,12 +212,17 @@ def train_gan(
     ``WORKBOOK_CUDA_GRAPHS=1``, on CUDA in bf16 or fp32 a whole iteration, the critic updates
     with the penalty's double backward and the generator update, replays one CUDA graph).
 
+    ``functions``: ``vf_wasserstein_distance`` and ``lp_reg`` to train with instead of this
+    module's, by name (:func:`helpers.check.use` picks a student's where they pass).
+
     Returns the :class:`~helpers.training.TrainResult` (history: ``wasserstein`` and ``lp``, or
     ``d_loss`` with ``d_real`` and ``d_fake``, the mean D(x) on real and generated batches;
     ``g_loss``; and what ``eval_fn`` returns every ``eval_every`` iterations) and
     :class:`~helpers.training.Snapshots` of generated images for fixed z at each evaluation and
     at the start, as uint8.
     """
+    distance_fn = (functions or {}).get("vf_wasserstein_distance") or vf_wasserstein_distance
+    penalty_fn = (functions or {}).get("lp_reg") or lp_reg
     device = torch.device(device)
     generator.to(device)
     critic.to(device)
@@ -248,9 +254,9 @@ def train_gan(
                 fake = generator(noise(real.shape[0])).float()
             if loss == "wgan-lp":
                 with precision.autocast(device):
-                    distance = vf_wasserstein_distance(real, fake, critic)
+                    distance = distance_fn(real, fake, critic)
                 with full_precision(device):  # the double backward stays in fp32
-                    penalty = lp_reg(real, fake, critic)
+                    penalty = penalty_fn(real, fake, critic)
                 critic_loss = -distance + lam * penalty  # the critic maximises W - lam * LP
             else:
                 with precision.autocast(device):
@@ -308,6 +314,8 @@ def train_gan(
         "generator": sum(p.numel() for p in generator.parameters()),
         "critic": sum(p.numel() for p in critic.parameters()),
     }  # fmt: skip
+    if own := sorted(n for n, f in (functions or {}).items() if f is not globals()[n]):
+        config["course_functions"] = own  # a student's functions train their own checkpoint
     try:
         result = train(
             name, step_fn, iterations,

@@ -1,4 +1,4 @@
-"""The workbook's command line: ``python -m helpers run|list|sync-notebooks|report``.
+"""The workbook's command line: ``python -m helpers run|list|sync-notebooks|exercises|report``.
 
 ``run [NOTEBOOK ...] --profile ... --data ...`` executes notebooks headless.
 
@@ -239,6 +239,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sync-notebooks", help="rewrite each notebook's Colab badge and set-up cell from pyproject"
     )
     sync.add_argument("--check", action="store_true", help="only say which notebooks differ")
+    ex = sub.add_parser(
+        "exercises", help="write the exercise edition: graded functions as stubs with checks"
+    )
+    ex.add_argument("--out", type=Path, default=None, help="default: exercises/ in the checkout")
+    ex.add_argument("--check", action="store_true", help="only say which files differ")
     rep = sub.add_parser("report", help="assemble report.md and report.tex for one profile")
     rep.add_argument(
         "--profile",
@@ -261,6 +266,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         changed = sync_notebooks(notebooks_dir().parent, check=args.check)
         verb = "differ from pyproject.toml" if args.check else "rewritten"
         print(f"{len(changed)} notebook(s) {verb}: {', '.join(p.stem for p in changed) or '-'}")
+        return 1 if args.check and changed else 0
+
+    if args.command == "exercises":
+        from .exercises import write_exercises
+
+        changed = write_exercises(notebooks_dir().parent, args.out, check=args.check)
+        verb = "differ from the notebooks" if args.check else "written"
+        names = ", ".join(p.name for p in changed) or "-"
+        print(f"{len(changed)} exercise notebook(s) {verb}: {names}")
         return 1 if args.check and changed else 0
 
     from .workbook import figures_root

@@ -57,6 +57,7 @@ class CosineSimilarity(nn.Module):
         self.dim, self.eps = dim, eps
 
     def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        """x1 . x2 / max(||x1|| ||x2||, eps) along ``self.dim``: (B, dim) tensors give (B,)."""
         dot = (x1 * x2).sum(self.dim)
         norms = x1.norm(dim=self.dim) * x2.norm(dim=self.dim)
         return dot / norms.clamp_min(self.eps)
@@ -444,6 +445,8 @@ def train_simsiam(
     }  # fmt: skip
     if warmup_epochs:
         config["warmup_epochs"] = warmup_epochs
+    if type(model) is not SimSiam:  # a student's (helpers.check.use_simsiam): its own checkpoint
+        config["model_class"] = f"{type(model).__module__}.{type(model).__qualname__}"
     if (aug.scale, aug.p_gray) != (SimSiamAugment().scale, SimSiamAugment().p_gray):
         config["augment"] = {"scale": list(aug.scale), "p_gray": aug.p_gray}
     try:
@@ -479,13 +482,20 @@ def base_encoder(budget, course_backbone: bool = False) -> Callable[..., nn.Modu
     return cifar_resnet(budget.width, tuple(budget.blocks), budget.stem_stride)
 
 
-def make_run(name: str, budget, course_backbone: bool = False, seed: int = 0) -> SimSiam:
-    """The :class:`SimSiam` model of run ``name`` (a key of :data:`RUNS`), seeded."""
+def make_run(
+    name: str,
+    budget,
+    course_backbone: bool = False,
+    seed: int = 0,
+    model_class: type[SimSiam] | None = None,
+) -> SimSiam:
+    """The :class:`SimSiam` model of run ``name`` (a key of :data:`RUNS`), seeded;
+    ``model_class``: a subclass to build instead (:func:`helpers.check.use_simsiam`)."""
     if name not in RUNS:
         raise ValueError(f"unknown run {name!r}; the runs are {', '.join(RUNS)}")
     stop_gradient, mode, _ = RUNS[name]
     torch.manual_seed(seed)
-    return SimSiam(
+    return (model_class or SimSiam)(
         base_encoder(budget, course_backbone), dim=budget.dim, pred_dim=budget.pred_dim,
         stop_gradient=stop_gradient, MLP_mode=mode,
     )  # fmt: skip

@@ -14,7 +14,7 @@ and the notebooks rely on:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
 import torch
@@ -58,6 +58,18 @@ __all__ = [
 
 LOG_2PI = math.log(2 * math.pi)
 KL = Literal["analytic", "mc"]
+Functions = Mapping[str, Callable[..., Tensor]]  # course name -> a function to use instead
+
+
+def _not_the_reference(functions: Functions | None) -> list[str]:
+    """The names in ``functions`` bound to something other than this module's function."""
+    return sorted(n for n, f in (functions or {}).items() if f is not globals()[n])
+
+
+def _course(functions: Functions | None, name: str) -> Callable[..., Tensor]:
+    """The course function ``name`` to use: from ``functions`` (say, a student's, chosen by
+    :func:`helpers.check.use`), else this module's own."""
+    return (functions or {}).get(name) or globals()[name]
 
 
 def _flat(*tensors: Tensor, names: tuple[str, ...]) -> list[Tensor]:
@@ -361,7 +373,12 @@ def _bernoulli_log_lik_logits(logits: Tensor, x: Tensor) -> Tensor:
 
 
 def elbo_terms(
-    model: nn.Module, x: Tensor, *, kl: KL = "analytic", num_samples: int = 1
+    model: nn.Module,
+    x: Tensor,
+    *,
+    kl: KL = "analytic",
+    num_samples: int = 1,
+    functions: Functions | None = None,
 ) -> tuple[Tensor, Tensor]:
     """The two terms of the ELBO for each example, with one reparameterised z.
 
@@ -369,6 +386,9 @@ def elbo_terms(
         model: has ``encode`` and ``decode`` (see the module docstring).
         x: (B, 1, 28, 28) in [0, 1].
         kl: ``analytic`` (closed form) or ``mc`` (Monte Carlo with ``num_samples`` draws).
+        functions: course functions to use instead of this module's, by name
+            (``log_likelihood_bernoulli``, ``kl_gaussian_gaussian_analytic``,
+            ``kl_gaussian_gaussian_mc``); a student's Bernoulli term gets sigmoid(logits).
 
     Returns:
         recon: (B,) E_q[log p(x|z)] estimated with one z; kl: (B,) KL(q(z|x) || N(0, I)).
@@ -380,12 +400,17 @@ def elbo_terms(
             mu.shape[0], device=x.device
         )
     z = reparameterize(mu, logvar)
-    recon = _bernoulli_log_lik_logits(model.decode(z), x)
+    bernoulli = _course(functions, "log_likelihood_bernoulli")
+    if bernoulli is log_likelihood_bernoulli:  # from logits: stable for any logit
+        recon = _bernoulli_log_lik_logits(model.decode(z), x)
+    else:
+        recon = bernoulli(torch.sigmoid(model.decode(z)), x)
     zeros = torch.zeros_like(mu)
     if kl == "analytic":
-        kl_term = kl_gaussian_gaussian_analytic(mu, logvar, zeros, zeros)
+        kl_term = _course(functions, "kl_gaussian_gaussian_analytic")(mu, logvar, zeros, zeros)
     elif kl == "mc":
-        kl_term = kl_gaussian_gaussian_mc(mu, logvar, zeros, zeros, num_samples)
+        mc = _course(functions, "kl_gaussian_gaussian_mc")
+        kl_term = mc(mu, logvar, zeros, zeros, num_samples)
     else:
         raise ValueError(f"kl must be 'analytic' or 'mc', got {kl!r}")
     return recon, kl_term
@@ -404,15 +429,18 @@ def vae_loss(recon: Tensor, kl: Tensor, beta: float = 1.0) -> Tensor:
 
 @torch.no_grad()
 def evaluate_elbo(
-    model: nn.Module, batches: Iterable[tuple[Tensor, Tensor | None]]
+    model: nn.Module,
+    batches: Iterable[tuple[Tensor, Tensor | None]],
+    functions: Functions | None = None,
 ) -> dict[str, float]:
-    """Mean per-example ELBO, reconstruction and KL (analytic) over ``batches`` (eval mode)."""
+    """Mean per-example ELBO, reconstruction and KL (analytic) over ``batches`` (eval mode);
+    ``functions`` as in :func:`elbo_terms`."""
     was_training = model.training
     model.eval()
     totals = torch.zeros(3, dtype=torch.float64)
     n = 0
     for x, _ in batches:
-        recon, kl = elbo_terms(model, x, kl="analytic")
+        recon, kl = elbo_terms(model, x, kl="analytic", functions=functions)
         totals += torch.stack([(recon - kl).sum(), recon.sum(), kl.sum()]).double().cpu()
         n += x.shape[0]
     model.train(was_training)
@@ -438,6 +466,7 @@ def importance_sampled_log_likelihood(
     batch_size: int = 100,
     max_rows: int = 20_000,
     progress: bool = False,
+    functions: Functions | None = None,
 ) -> Tensor:
     """log p(x) for each example, estimated by importance sampling with q(z|x) as proposal.
 
@@ -451,6 +480,8 @@ def importance_sampled_log_likelihood(
         max_rows: at most this many (example, sample) pairs are decoded at once, which bounds
             memory: the K samples are vectorised in chunks of ``max_rows // batch_size``.
         progress: show a progress bar over the batches.
+        functions: course functions to use instead of this module's, by name
+            (``log_mean_exp``, ``log_likelihood_normal``).
 
     Returns:
         (N,) the estimates, float32, on the device of ``x``.
@@ -471,17 +502,30 @@ def importance_sampled_log_likelihood(
             eps = torch.randn(b, k, mu.shape[1], device=mu.device, dtype=mu.dtype)
             z = mu[:, None] + std[:, None] * eps  # (b, k, L)
             log_px_z = _log_px_given_codes(model, z, xb)
-            log_pz = -0.5 * (LOG_2PI + z.pow(2)).sum(-1)
-            log_qz = -0.5 * (LOG_2PI + logvar[:, None] + eps.pow(2)).sum(-1)
+            normal = _course(functions, "log_likelihood_normal")
+            if normal is log_likelihood_normal:
+                log_pz = -0.5 * (LOG_2PI + z.pow(2)).sum(-1)
+                log_qz = -0.5 * (LOG_2PI + logvar[:, None] + eps.pow(2)).sum(-1)
+            else:  # a student's log N(z; mu, sigma^2), on the (b k, L) codes
+                flat = z.reshape(b * k, -1)
+                log_pz = normal(torch.zeros_like(flat), torch.zeros_like(flat), flat).reshape(b, k)
+                mu_k = mu[:, None].expand_as(z).reshape(b * k, -1)
+                logvar_k = logvar[:, None].expand_as(z).reshape(b * k, -1)
+                log_qz = normal(mu_k, logvar_k, flat).reshape(b, k)
             log_w.append(log_px_z + log_pz - log_qz)
-        out.append(log_mean_exp(torch.cat(log_w, dim=1)))
+        out.append(_course(functions, "log_mean_exp")(torch.cat(log_w, dim=1)))
     model.train(was_training)
     return torch.cat(out)
 
 
 @torch.no_grad()
 def naive_log_likelihood(
-    model: nn.Module, x: Tensor, num_samples: int, *, generator: torch.Generator | None = None
+    model: nn.Module,
+    x: Tensor,
+    num_samples: int,
+    *,
+    generator: torch.Generator | None = None,
+    functions: Functions | None = None,
 ) -> Tensor:
     """log p(x) estimated with z_k drawn from the *prior*: log (1/K) sum_k p(x|z_k).
 
@@ -491,7 +535,7 @@ def naive_log_likelihood(
 
     Args:
         model: has ``latent_dim`` and ``decode(z) -> logits``. x: (N, 1, 28, 28) binary.
-        num_samples: K.
+        num_samples: K. functions: ``{"log_mean_exp": ...}`` to use instead of this module's.
 
     Returns:
         (N,) the estimates.
@@ -502,7 +546,7 @@ def naive_log_likelihood(
     z = torch.randn(n * num_samples, model.latent_dim, generator=generator).to(x.device)
     log_px_z = _log_px_given_codes(model, z.reshape(n, num_samples, -1), x)
     model.train(was_training)
-    return log_mean_exp(log_px_z)
+    return _course(functions, "log_mean_exp")(log_px_z)
 
 
 @torch.no_grad()
@@ -567,6 +611,7 @@ def train_vae(
     snapshot_samples: int = 64,
     precision: Precision | None = None,
     graphs: GraphMode | None = None,
+    functions: Functions | None = None,
 ) -> tuple[TrainResult, Snapshots]:
     """Train a VAE with Adam on the (beta-weighted) ELBO; evaluate on ``valid_images`` each epoch.
 
@@ -587,6 +632,8 @@ def train_vae(
         graphs: how the training steps run; default :func:`helpers.graphs.choose_graphs`
             (eager; with ``WORKBOOK_CUDA_GRAPHS=1``, replayed from a CUDA graph on CUDA in
             bf16 or fp32).
+        functions: course functions to train and validate with instead of this module's
+            (see :func:`elbo_terms`; :func:`helpers.check.use` picks a student's).
 
     Returns:
         The :class:`~helpers.training.TrainResult` (history per epoch: ``train_elbo``,
@@ -626,7 +673,9 @@ def train_vae(
     def train_step(index: Tensor) -> dict[str, Tensor]:
         x, _ = batches.take(index)
         with precision.autocast(device):
-            recon, kl_term = elbo_terms(model, x, kl=kl, num_samples=num_samples)
+            recon, kl_term = elbo_terms(
+                model, x, kl=kl, num_samples=num_samples, functions=functions
+            )
         recon, kl_term = recon.float(), kl_term.float()
         precision.step(vae_loss(recon, kl_term, beta), optimizer, scaler)
         means = torch.stack([recon.detach(), kl_term.detach()]).mean(1)
@@ -642,7 +691,7 @@ def train_vae(
         return metrics
 
     def eval_fn(step: int) -> dict[str, float]:
-        metrics = evaluate_elbo(model, valid.ordered())
+        metrics = evaluate_elbo(model, valid.ordered(), functions)
         snapshot(step)
         return {f"valid_{k}": v for k, v in metrics.items()}
 
@@ -661,6 +710,8 @@ def train_vae(
         "beta": beta,
         "seed": seed,
     }
+    if own := _not_the_reference(functions):  # a student's functions train their own checkpoint
+        config["course_functions"] = own
     try:
         result = train(
             name,
@@ -780,14 +831,16 @@ def fit_problem1(
     seed: int,
     checkpoint_dir: str | None,
     force: bool = False,
+    functions: Functions | None = None,
 ) -> tuple[nn.Module, TrainResult, Snapshots]:
-    """Build (seeded) and train, or load, one of :func:`problem1_runs`' models."""
+    """Build (seeded) and train, or load, one of :func:`problem1_runs`' models (``functions``:
+    see :func:`train_vae`)."""
     make, kwargs = problem1_runs(budget)[name]
     kwargs = {"epochs": budget.epochs, "lr": budget.lr, **kwargs}
     torch.manual_seed(seed)
     model = make()
     result, snapshots = train_vae(
         name, model, train_images, valid_images, batch_size=budget.batch_size, device=device,
-        seed=seed, checkpoint_dir=checkpoint_dir, force=force, **kwargs,
+        seed=seed, checkpoint_dir=checkpoint_dir, force=force, functions=functions, **kwargs,
     )  # fmt: skip
     return model, result, snapshots
