@@ -151,10 +151,10 @@ def interpolate_data(
 
 
 RESTART_NOTE = (
-    "<b>Live panel:</b> the controls below need this notebook's running kernel. After a kernel "
-    "restart, or when the notebook is opened again, the panel shows an error or nothing: run "
-    "this cell again. The static figure above keeps the result visible in a saved notebook. "
-    "The &#9664; / &#9654; buttons move a slider by one step in every interface."
+    "<b>Live panel:</b> it needs this notebook's running kernel. After a kernel restart, or in "
+    "a notebook opened again, it shows an error or nothing: run this cell again. The static "
+    "figure next to it keeps the result visible in a saved notebook. The &#9664; / &#9654; "
+    "buttons move a slider by one step in every interface."
 )
 
 
