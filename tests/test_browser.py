@@ -262,7 +262,8 @@ def run_all(page: Page, notebook7: bool = False) -> float:
     p.wait_for_timeout(1000)  # the page's kernel connection settles
     start = time.monotonic()
     running = """() => [...document.querySelectorAll(
-        '.jp-Notebook .jp-CodeCell .jp-InputArea-prompt')].some(e => /[*\\d]/.test(e.textContent))"""
+        '.jp-Notebook .jp-CodeCell .jp-InputArea-prompt')]
+        .some(e => /[*\\d]/.test(e.textContent))"""
     for attempt in range(2):
         p.get_by_role("menuitem", name="Run", exact=True).click()
         p.get_by_role("menuitem", name="Run All Cells", exact=True).click()
