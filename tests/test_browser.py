@@ -37,6 +37,10 @@ SERVER_LIFETIME_S = 900  # the server and its kernels are killed after this, wha
 RUN_ALL_TIMEOUT_S = 240  # Run All of one notebook in the smoke profile (about 1.5 min at most)
 CHANGE_TIMEOUT_MS = 2000  # a moved control must show its new readout and image within this
 BADGE = "colab.research.google.com"  # the Colab badge's image, which cannot load offline
+# Notebook 7's own page errors (7.6, on a notebook page without any widget or run too): not ours
+NOTEBOOK7_ERRORS = ("Cannot read properties of undefined (reading 'schema')",
+                    "Command 'filebrowser:open-path' not registered")  # fmt: skip
+NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"  # the shown notebook's cells
 
 playwright_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
@@ -195,13 +199,16 @@ def browser(server: str) -> Iterator[object]:
 class Page:
     """One browser tab on a notebook, with the console's errors collected."""
 
-    def __init__(self, browser: object, url: str, name: str) -> None:
+    def __init__(
+        self, browser: object, url: str, name: str, tolerated: tuple[str, ...] = ()
+    ) -> None:
         self.name = name
+        self.tolerated = tolerated
         self.context = browser.new_context(viewport={"width": 1366, "height": 768})  # type: ignore[attr-defined]
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("console", self._console)
-        self.page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
+        self.page.on("pageerror", lambda error: self._error(f"page error: {error}"))
         # offline the badge cannot load; fail its request at once instead of waiting on DNS
         self.page.route(f"https://{BADGE}/**", lambda route: route.abort())
         self.page.goto(url)
@@ -211,7 +218,11 @@ class Page:
             return
         where = (message.location or {}).get("url", "")  # type: ignore[attr-defined]
         if BADGE not in where:
-            self.errors.append(f"console error: {message.text} ({where})")  # type: ignore[attr-defined]
+            self._error(f"console error: {message.text} ({where})")  # type: ignore[attr-defined]
+
+    def _error(self, text: str) -> None:
+        if not any(known in text for known in self.tolerated):
+            self.errors.append(text)
 
     def screenshot(self, label: str, full_page: bool = False) -> Path:
         SHOTS.mkdir(parents=True, exist_ok=True)
@@ -224,16 +235,18 @@ class Page:
 
 
 @contextlib.contextmanager
-def open_notebook(browser: object, server: str, url: str, name: str) -> Iterator[Page]:
+def open_notebook(
+    browser: object, server: str, url: str, name: str, tolerated: tuple[str, ...] = ()
+) -> Iterator[Page]:
     """A page on ``url``; a screenshot under build/browser/ when the block fails.
 
     The notebook's kernel is started beforehand (a session through the REST API), so that the
     page connects to it rather than starting, or asking for, one of its own.
     """
-    path = url.split("/notebooks/", 1)[1] if "/lab/" not in url else url.split("/tree/", 1)[1]
+    path = url.split("?")[0].split("/tree/" if "/lab/" in url else "/notebooks/", 1)[1]
     session = {"path": path, "type": "notebook", "name": "", "kernel": {"name": "python3"}}
     api(server, "/api/sessions", "POST", session)
-    page = Page(browser, url, name)
+    page = Page(browser, url, name, tolerated)
     try:
         yield page
     except BaseException:
@@ -250,8 +263,9 @@ def run_all(page: Page, notebook7: bool = False) -> float:
     The kernel turns idle between cells, so neither signal alone says that the run is over.
     """
     p = page.page
-    p.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
-    idle = p.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+    p.locator(f"{NOTEBOOK} .jp-Cell").first.wait_for(timeout=60_000)
+    panel = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+    idle = p.locator(f"{panel} .jp-Notebook-ExecutionIndicator[data-status='idle']")
     dialog = p.locator(".jp-Dialog .jp-mod-accept")
     deadline = time.monotonic() + 60
     while not idle.count():  # the kernel has started (accept a kernel dialog if one comes)
@@ -261,9 +275,8 @@ def run_all(page: Page, notebook7: bool = False) -> float:
         p.wait_for_timeout(250)
     p.wait_for_timeout(1000)  # the page's kernel connection settles
     start = time.monotonic()
-    running = """() => [...document.querySelectorAll(
-        '.jp-Notebook .jp-CodeCell .jp-InputArea-prompt')]
-        .some(e => /[*\\d]/.test(e.textContent))"""
+    prompts = f"[...document.querySelectorAll('{NOTEBOOK} .jp-CodeCell .jp-InputArea-prompt')]"
+    running = f"() => {prompts}.some(e => /[*\\d]/.test(e.textContent))"
     for attempt in range(2):
         p.get_by_role("menuitem", name="Run", exact=True).click()
         p.get_by_role("menuitem", name="Run All Cells", exact=True).click()
@@ -273,18 +286,17 @@ def run_all(page: Page, notebook7: bool = False) -> float:
         except playwright_api.TimeoutError:
             assert attempt == 0, f"{page.name}: Run All started no cell"
     p.wait_for_function(
-        """() => {
-            const prompts = [...document.querySelectorAll(
-                '.jp-Notebook .jp-CodeCell .jp-InputArea-prompt')].map(e => e.textContent.trim());
-            const status = document.querySelector('.jp-Notebook-ExecutionIndicator');
+        f"""() => {{
+            const prompts = {prompts}.map(e => e.textContent.trim());
+            const status = document.querySelector('{panel} .jp-Notebook-ExecutionIndicator');
             return prompts.length > 0 && prompts.every(t => /^\\[\\d+\\]:$/.test(t))
                 && status && status.dataset.status === 'idle';
-        }""",
+        }}""",
         timeout=RUN_ALL_TIMEOUT_S * 1000,
         polling=500,
     )
     seconds = time.monotonic() - start
-    errors = p.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']")
+    errors = p.locator(f"{NOTEBOOK} [data-mime-type='application/vnd.jupyter.error']")
     assert errors.count() == 0, f"{page.name}: a cell raised: {errors.first.inner_text()[:2000]}"
     return seconds
 
@@ -356,10 +368,10 @@ def move_slider(page: Page, panel: object, row: object, keyboard: bool) -> list[
 def exercise_widgets(page: Page, keyboard: bool = True) -> list[str]:
     """Move every control of every widget panel in the page; returns what was moved."""
     p = page.page
-    panels = p.locator(".workbook-explorer")
+    panels = p.locator(f"{NOTEBOOK} .workbook-explorer")
     assert panels.count() > 0, f"{page.name}: no widget panel in the page"
     assert p.get_by_text("Error displaying widget").count() == 0
-    notes = p.locator(".workbook-explorer-note")
+    notes = p.locator(f"{NOTEBOOK} .workbook-explorer-note")
     assert notes.count() == panels.count(), "each panel has the restart note above it"
     done = []
     for i in range(panels.count()):
@@ -394,7 +406,7 @@ def shut_down_kernels(base: str) -> None:
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_widgets_in_jupyterlab(server: str, browser: object, name: str) -> None:
-    url = f"{server}/lab/tree/notebooks/{name}.ipynb"
+    url = f"{server}/lab/tree/notebooks/{name}.ipynb?reset"  # no tabs of earlier tests
     with open_notebook(browser, server, url, f"lab-{name}") as page:
         seconds = run_all(page)
         moves = exercise_widgets(page)
@@ -407,7 +419,7 @@ def test_widgets_in_notebook7(server: str, browser: object) -> None:
     """Notebook 7 (``/notebooks/...``): its command mode takes the arrow keys, so the step
     buttons, a drag and a typed value must move the slider there."""
     url = f"{server}/notebooks/notebooks/{NOTEBOOK7}.ipynb"
-    with open_notebook(browser, server, url, f"nb7-{NOTEBOOK7}") as page:
+    with open_notebook(browser, server, url, f"nb7-{NOTEBOOK7}", NOTEBOOK7_ERRORS) as page:
         run_all(page, notebook7=True)
         moves = exercise_widgets(page, keyboard=False)
         assert any("step up" in m for m in moves)
