@@ -331,7 +331,12 @@ def move_slider(page: Page, panel: object, row: object, keyboard: bool) -> list[
         before = state(panel)
         value = readout.inner_text()
         action()
+        deadline = time.monotonic() + CHANGE_TIMEOUT_MS / 1000
         expect_change(page, panel, before, what)
+        # a change made in the kernel (the step buttons) reaches the slider's own readout after
+        # the panel's image and readout, which the kernel sends first: wait for it as well
+        while readout.inner_text() == value and time.monotonic() < deadline:
+            p.wait_for_timeout(50)
         assert readout.inner_text() != value, f"{page.name}, {what}: slider readout stayed {value}"
         moves.append(what)
 
