@@ -286,7 +286,11 @@ class ImageExplorer:
         self.image.layout.width = f"{grid.shape[1]}px"
         self.image.layout.height = f"{grid.shape[0]}px"
         shown = ", ".join(self._shown(n, c) for n, c in self.controls.items())
-        self.readout.value = f"<span>showing {escape(shown)}</span>"
+        # integer upscaling keeps pixels square at 1:1; the style keeps them so on a HiDPI screen
+        self.readout.value = (
+            f"<span>showing {escape(shown)}</span>"
+            "<style>.workbook-explorer-image { image-rendering: pixelated; }</style>"
+        )
         if self.panel_labels is not None:
             panel = (images.shape[-1] + 2) * scale  # make_grid's padding is 2 pixels
             cells = "".join(
