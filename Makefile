@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 
 help:
 	@echo "make demo     run every notebook offline on stand-in data (demo profile), write figures/demo/"
-	@echo "make test     unit tests + every notebook under nbval (smoke profile)"
+	@echo "make test     unit tests + every notebook under nbval + widgets in a browser (smoke profile)"
 	@echo "make figures  run every notebook on the real datasets (full profile; GPU recommended), write figures/full/"
 	@echo "make lab      open JupyterLab on notebooks/"
 	@echo "make lint     ruff over helpers, tests, benchmarks and notebooks"
@@ -29,7 +29,8 @@ demo: $(STAMP)
 figures: $(STAMP)
 	$(PY) -m helpers run --profile full --data real
 
-# Unit tests and nbval share one pytest run. tests/conftest.py sends the smoke runs' figures and
+# Unit tests, nbval and the browser tests share one pytest run (tests/test_browser.py drives a
+# system Chromium through playwright, and skips with the reason when there is none). tests/conftest.py sends the smoke runs' figures and
 # checkpoints to build/ so that the committed figures/ are left alone.
 # `python -m helpers run` writes each profile's outputs to its own folder: figures/demo,
 # figures/full, figures/smoke (not committed), figures/<profile>-<data> for another data source.

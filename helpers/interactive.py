@@ -70,22 +70,22 @@ def _alphas(alphas: Sequence[float] | Tensor, like: Tensor) -> Tensor:
 def interpolate_latent(
     generate: Callable[[Tensor], Tensor], z0: Tensor, z1: Tensor, alphas: Sequence[float] | Tensor
 ) -> Tensor:
-    """Latent-space interpolation: g(alpha z0 + (1 - alpha) z1) for each alpha.
+    """Latent-space interpolation: g((1 - alpha) z0 + alpha z1) for each alpha.
 
     Args:
-        z0, z1: (L,) codes. alphas: (A,) weights of z0.
+        z0, z1: (L,) codes, the first and the second end. alphas: (A,) weights of z1.
 
     Returns:
-        (A, C, H, W) images; alpha = 1 gives g(z0), alpha = 0 gives g(z1).
+        (A, C, H, W) images; alpha = 0 gives g(z0), alpha = 1 gives g(z1).
     """
     a = _alphas(alphas, z0)[:, None]
-    return _decode(generate, a * z0 + (1 - a) * z1)
+    return _decode(generate, (1 - a) * z0 + a * z1)
 
 
 def interpolate_spherical(
     generate: Callable[[Tensor], Tensor], z0: Tensor, z1: Tensor, alphas: Sequence[float] | Tensor
 ) -> Tensor:
-    """Spherical interpolation (slerp): g of codes on the great circle from z1 to z0, with the
+    """Spherical interpolation (slerp): g of codes on the great circle from z0 to z1, with the
     norm interpolated linearly.
 
     A straight line between two draws of N(0, I) in L dimensions passes through codes of norm
@@ -93,13 +93,13 @@ def interpolate_spherical(
     of the line is off the prior's typical set. Slerp keeps the norm typical.
 
     Returns:
-        (A, C, H, W) images; alpha = 1 gives g(z0), alpha = 0 gives g(z1).
+        (A, C, H, W) images; alpha = 0 gives g(z0), alpha = 1 gives g(z1).
     """
     a = _alphas(alphas, z0)[:, None]
     u0, u1 = z0 / z0.norm(), z1 / z1.norm()
     omega = torch.arccos((u0 * u1).sum().clamp(-1 + 1e-7, 1 - 1e-7))
-    direction = (torch.sin(a * omega) * u0 + torch.sin((1 - a) * omega) * u1) / torch.sin(omega)
-    norm = a * z0.norm() + (1 - a) * z1.norm()
+    direction = (torch.sin((1 - a) * omega) * u0 + torch.sin(a * omega) * u1) / torch.sin(omega)
+    norm = (1 - a) * z0.norm() + a * z1.norm()
     return _decode(generate, direction * norm)
 
 
@@ -140,25 +140,49 @@ def perturbation_effects(
 def interpolate_data(
     generate: Callable[[Tensor], Tensor], z0: Tensor, z1: Tensor, alphas: Sequence[float] | Tensor
 ) -> Tensor:
-    """Data-space interpolation: alpha g(z0) + (1 - alpha) g(z1), pixel by pixel.
+    """Data-space interpolation: (1 - alpha) g(z0) + alpha g(z1), pixel by pixel.
 
     Returns:
-        (A, C, H, W) images: cross-fades of the two end images.
+        (A, C, H, W) images: cross-fades of the two end images; alpha = 0 gives g(z0).
     """
     ends = _decode(generate, torch.stack([z0, z1]))
     a = _alphas(alphas, z0).view(-1, *([1] * (ends.ndim - 1)))
-    return a * ends[0] + (1 - a) * ends[1]
+    return (1 - a) * ends[0] + a * ends[1]
+
+
+RESTART_NOTE = (
+    "<b>Live panel:</b> it needs this notebook's running kernel. After a kernel restart, or in "
+    "a notebook opened again, it shows an error or nothing: run this cell again. The static "
+    "figure next to it keeps the result visible in a saved notebook. The &#9664; / &#9654; "
+    "buttons move a slider by one step in every interface."
+)
+
+
+def _is_slider(control: object) -> bool:
+    return all(hasattr(control, name) for name in ("min", "max", "step", "readout"))
 
 
 class ImageExplorer:
     """An ipywidgets panel: controls whose values go to ``render(**values)``, which returns
     (N, C, H, W) images, shown as one grid below the controls.
 
+    The grid is upscaled by an integer factor with nearest-neighbour pixels and shown at exactly
+    that size (crisp, and small enough that the controls and the image fit on a laptop screen
+    together). Each slider gets step buttons beside it, which work where the arrow keys do not
+    (in Notebook 7 command mode takes them). A line above the panel says that a restarted
+    kernel needs the cell run again.
+
     Args:
         render: maps the controls' values (keyword arguments) to images.
-        controls: name -> an ipywidgets control (FloatSlider, Dropdown, ...).
+        controls: name -> an ipywidgets control (FloatSlider, Dropdown, ...); a control without a
+            description is labelled with its name.
         nrow: images per row of the grid.
         value_range: the images' range, e.g. (-1, 1) for tanh outputs (see plots.make_grid).
+        scale: the upscaling factor; None fits the grid into ``max_size``.
+        max_size: (width, height) in CSS pixels that an automatic ``scale`` keeps within.
+        panel_labels: one caption per image of the grid's first row, formatted with the
+            controls' values (``"z[{dim}] + {eps:+g}"``).
+        note: HTML shown above the panel (None: none).
     """
 
     def __init__(
@@ -168,7 +192,10 @@ class ImageExplorer:
         *,
         nrow: int = 11,
         value_range: tuple[float, float] | None = None,
-        scale: int = 3,
+        scale: int | None = None,
+        max_size: tuple[int, int] = (640, 288),
+        panel_labels: Sequence[str] | None = None,
+        note: str | None = RESTART_NOTE,
     ) -> None:
         import ipywidgets as widgets
 
@@ -177,28 +204,105 @@ class ImageExplorer:
         self.nrow = nrow
         self.value_range = value_range
         self.scale = scale
+        self.max_size = max_size
+        self.panel_labels = list(panel_labels) if panel_labels is not None else None
+        self.note = note
         self.image = widgets.Image(format="png")
-        for control in controls.values():
+        self.image.add_class("workbook-explorer-image")
+        self.readout = widgets.HTML()
+        self.readout.add_class("workbook-explorer-readout")
+        self.captions = widgets.HTML()
+        self.captions.add_class("workbook-explorer-captions")
+        rows = []
+        for name, control in controls.items():
+            if not getattr(control, "description", ""):
+                control.description = name  # type: ignore[attr-defined]
+            control.style.description_width = "initial"  # type: ignore[attr-defined]
             control.observe(lambda _change: self.update(), names="value")  # type: ignore[attr-defined]
-        self.widget = widgets.VBox([*controls.values(), self.image])  # type: ignore[list-item]
+            rows.append(self._with_steps(name, control) if _is_slider(control) else control)
+        box = [*rows, self.readout]
+        if self.panel_labels is not None:
+            box.append(self.captions)
+        self.widget = widgets.VBox(
+            [*box, self.image], layout=widgets.Layout(align_items="flex-start")
+        )  # type: ignore[list-item]
+        self.widget.add_class("workbook-explorer")
         self.update()
+
+    @staticmethod
+    def _with_steps(name: str, control: object) -> object:
+        """``control`` between a step-down and a step-up button."""
+        import ipywidgets as widgets
+
+        def step(sign: int) -> Callable[[object], None]:
+            def move(_button: object) -> None:
+                c = control
+                value = round(c.value + sign * c.step, 10)  # type: ignore[attr-defined]
+                c.value = min(max(value, c.min), c.max)  # type: ignore[attr-defined]
+
+            return move
+
+        buttons = []
+        for sign, text, word in ((-1, "\u25c0", "down"), (1, "\u25b6", "up")):
+            button = widgets.Button(
+                description=text,
+                tooltip=f"{name} {word} one step",
+                layout=widgets.Layout(width="40px"),
+            )
+            button.add_class(f"workbook-step-{word}")
+            button.on_click(step(sign))
+            buttons.append(button)
+        return widgets.HBox([buttons[0], control, buttons[1]])  # type: ignore[list-item]
 
     def values(self) -> dict[str, object]:
         return {name: control.value for name, control in self.controls.items()}  # type: ignore[attr-defined]
 
+    def _shown(self, name: str, control: object) -> str:
+        value = getattr(control, "label", None)
+        if value is None:
+            value = control.value  # type: ignore[attr-defined]
+            value = f"{value:g}" if isinstance(value, float) else value
+        return f"{getattr(control, 'description', '') or name} = {value}"
+
     def update(self) -> None:
         """Render with the controls' current values and show the result."""
+        from html import escape
+
         from matplotlib.image import imsave
 
         from .plots import make_grid
 
-        grid = make_grid(self.render(**self.values()), nrow=self.nrow, value_range=self.value_range)
-        grid = grid.repeat_interleave(self.scale, 0).repeat_interleave(self.scale, 1)
+        values = self.values()
+        images = self.render(**values)
+        grid = make_grid(images, nrow=self.nrow, value_range=self.value_range)
+        scale = self.scale
+        if scale is None:
+            width, height = self.max_size
+            scale = max(1, min(width // grid.shape[1], height // grid.shape[0]))
+        grid = grid.repeat_interleave(scale, 0).repeat_interleave(scale, 1)
         buffer = io.BytesIO()
         imsave(buffer, grid.numpy(), format="png")
         self.image.value = buffer.getvalue()
+        self.image.layout.width = f"{grid.shape[1]}px"
+        self.image.layout.height = f"{grid.shape[0]}px"
+        shown = ", ".join(self._shown(n, c) for n, c in self.controls.items())
+        # integer upscaling keeps pixels square at 1:1; the style keeps them so on a HiDPI screen
+        self.readout.value = (
+            f"<span>showing {escape(shown)}</span>"
+            "<style>.workbook-explorer-image { image-rendering: pixelated; }</style>"
+        )
+        if self.panel_labels is not None:
+            panel = (images.shape[-1] + 2) * scale  # make_grid's padding is 2 pixels
+            cells = "".join(
+                f'<div style="width:{panel}px;text-align:center">{escape(label.format(**values))}'
+                "</div>"
+                for label in self.panel_labels
+            )
+            self.captions.value = f'<div style="display:flex;padding-left:{scale}px">{cells}</div>'
 
     def _ipython_display_(self) -> None:
-        from IPython.display import display
+        from IPython.display import HTML, display
 
+        if self.note:
+            display(HTML(f'<p class="workbook-explorer-note">{self.note}</p>'))
         display(self.widget)

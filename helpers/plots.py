@@ -174,6 +174,7 @@ def plot_curves(
 ) -> Figure:
     """Line plot of named ``(xs, ys)`` curves on one axis.
 
+    ``logy``: a log y axis, where the axis holds a positive value (else it stays linear).
     ``legend``: ``"right"`` (outside the axes, never over the data), ``"below"`` (outside,
     under the x label), ``"best"`` (inside, where matplotlib finds room) or ``None``. A single
     curve gets no legend.
@@ -187,7 +188,10 @@ def plot_curves(
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if logy:
-        ax.set_yscale("log")
+        # a log axis needs a positive value (matplotlib warns and draws nothing otherwise): a
+        # curve that is all zeros (a penalty that never fired) keeps a linear axis
+        shown = [y for line in ax.get_lines() for y in line.get_ydata()]
+        ax.set_yscale("log" if any(y > 0 for y in shown) else "linear")
     if title:
         ax.set_title(title)
     if len(curves) > 1 and legend is not None:

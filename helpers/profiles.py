@@ -187,7 +187,11 @@ PROFILES: dict[str, Profile] = {
             mlp_hidden=16,
         ),
         ae=AEBudget(
-            epochs=1,
+            # 3 epochs of batch 32 at 3e-3 (about 36 steps): enough for the decoders to leave
+            # their all-black start (logits offset by -5), so that the figures show digits.
+            epochs=3,
+            batch_size=32,
+            lr=3e-3,
             hidden=32,
             valid_images=128,
             sweep_betas=(0.5, 2.0),

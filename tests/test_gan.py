@@ -207,8 +207,8 @@ def test_interpolations():
     lat = interpolate_latent(square, z0, z1, alphas)
     dat = interpolate_data(square, z0, z1, alphas)
     assert lat.shape == dat.shape == (11, 1, 1, 2)
-    torch.testing.assert_close(lat[-1], square(z0[None])[0])
-    torch.testing.assert_close(lat[0], square(z1[None])[0])
+    torch.testing.assert_close(lat[0], square(z0[None])[0])
+    torch.testing.assert_close(lat[-1], square(z1[None])[0])
     torch.testing.assert_close(dat[5, 0, 0], torch.tensor([0.5, 2.0]))
     torch.testing.assert_close(lat[5, 0, 0], torch.tensor([0.25, 1.0]))
 
@@ -266,8 +266,8 @@ def test_spherical_interpolation_keeps_typical_norms():
     alphas = torch.linspace(0, 1, 11)
     slerp = interactive.interpolate_spherical(lambda z: z, z0, z1, alphas)
     linear = interactive.interpolate_latent(lambda z: z, z0, z1, alphas)
-    torch.testing.assert_close(slerp[0], z1)
-    torch.testing.assert_close(slerp[-1], z0)
+    torch.testing.assert_close(slerp[0], z0)
+    torch.testing.assert_close(slerp[-1], z1)
     assert linear[5].norm() < 0.8 * 20 < slerp[5].norm()  # sqrt(400) = 20; the line's middle ~14
 
 

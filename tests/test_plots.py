@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 
 import matplotlib
@@ -67,3 +68,15 @@ def test_bad_figure_name(tmp_path):
     fig = plots.plot_curves({"a": ([1], [1])})
     with pytest.raises(ValueError, match="plain file stem"):
         plots.save_figure(fig, "../escape", directory=tmp_path)
+
+
+def test_a_log_axis_of_zeros_stays_linear_without_a_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib's "Data has no positive values" would raise
+        fig = plots.plot_curves({"LP": ([1, 2, 3], [0.0, 0.0, 0.0])}, logy=True)
+        fig.savefig(io.BytesIO(), format="png")
+    assert fig.axes[0].get_yscale() == "linear"
+    fig = plots.plot_curves({"LP": ([1, 2, 3], [0.0, 0.5, 2.0])}, logy=True)
+    assert fig.axes[0].get_yscale() == "log"
