@@ -37,11 +37,14 @@ __all__ = [
 
 
 def vf_wasserstein_distance(p: Tensor, q: Tensor, critic: Callable[[Tensor], Tensor]) -> Tensor:
-    """The critic's estimate of W(mu, nu): mean f(p) - mean f(q) (the handout's sign).
+    """The critic's estimate of W(mu, nu): mean f(p) - mean f(q), real minus generated.
 
-    The critic is trained to *maximise* this estimate minus the penalty, so its loss is
-    ``-vf_wasserstein_distance(x, y, f) + lam * lp_reg(x, y, f)``; the generator minimises
-    ``-mean f(g(z))``, which pulls the estimate down.
+    The handout's eq. (1) writes the objective the other way round, E_{y~nu} f(y) -
+    E_{x~mu} f(x) (generated minus real), the quantity its eq. (3) has the critic *minimise*
+    together with the penalty. This function returns its negative, the usual estimate of W,
+    which the critic *maximises*: the critic's loss ``-vf_wasserstein_distance(x, y, f) + lam *
+    lp_reg(x, y, f)`` is exactly eq. (3)'s. The generator minimises ``-mean f(g(z))``, which
+    pulls the estimate down.
 
     Args:
         p: (batch, ...) samples of mu (real). q: (batch', ...) samples of nu (generated).

@@ -3,6 +3,8 @@ effect is missing."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from helpers import findings
 
 
@@ -111,3 +113,48 @@ def test_entanglement_reads_the_effects():
                                                  "both": 0.25}, 8)  # fmt: skip
     assert "no evidence" in findings.entanglement({"label_change": 0.5, "colour_change": 0.0,
                                                    "both": 0.0}, 8)  # fmt: skip
+
+
+def test_simsiam_collapse_says_what_collapses_and_reads_run_d():
+    """A collapsed run's projector output collapses; its backbone may keep information, and
+    the sentence follows the backbone's kNN accuracy. Run (d) is read too, both ways."""
+    runs = _simsiam(49.6, 23.4, 20.1, a_std=0.99, b_std=0.02, c_std=0.03)
+    runs["fixed_random_init"] = {
+        "final_knn_accuracy": 30.0, "output_std_x_sqrt_dim": 0.071, "final_loss": -0.95
+    }
+    text = findings.simsiam_collapse(runs, "demo", "synthetic")
+    assert "at chance" not in text
+    assert "projector's output z that collapsed" in text and "still reach 23.4%" in text
+    assert "kept some information" in text
+    assert "(d) frozen random predictor: loss -0.950, output std x sqrt(d) 0.07" in text
+    assert "in this run (d) collapsed, unlike their report" in text
+    runs["fixed_random_init"]["output_std_x_sqrt_dim"] = 0.9
+    assert "in this run (d) did not collapse, as they report" in findings.simsiam_collapse(
+        runs, "demo", "synthetic"
+    )
+    runs["no_stop_gradient"]["final_knn_accuracy"] = 10.4
+    assert "still reach 10.4% kNN accuracy (chance 10%): the backbone is near chance too" in (
+        findings.simsiam_collapse(runs, "demo", "synthetic")
+    )
+
+
+def test_notebooks_do_not_claim_collapsed_features_are_at_chance_nor_the_handouts_sign():
+    """The backbone of a collapsed run keeps information in this workbook's runs, and the
+    handout's eq. (1) is generated minus real: no fixed sentence may say otherwise."""
+    import json
+
+    root = Path(__file__).resolve().parent.parent
+    text = {
+        name: "".join(
+            "".join(c["source"])
+            for c in json.loads((root / "notebooks" / f"{name}.ipynb").read_text())["cells"]
+        )
+        for name in ("02_gans", "03_simsiam")
+    }
+    assert "kNN at chance" not in text["03_simsiam"]
+    assert "kNN accuracy stuck at chance" not in text["03_simsiam"]
+    assert "as in the handout's equation" not in text["02_gans"]
+    from helpers import gan
+
+    assert "handout's sign" not in (gan.vf_wasserstein_distance.__doc__ or "")
+    assert "eq. (3)" in gan.vf_wasserstein_distance.__doc__
