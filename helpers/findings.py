@@ -213,7 +213,12 @@ def vanilla_discriminator(d_real: Sequence[float], d_fake: Sequence[float]) -> s
         f"and on generated ones from {d_fake[0]:.2f} to {end_fake:.2f}."
     )
     if abs(end_real - 0.5) < 0.15 and abs(end_fake - 0.5) < 0.15:
-        text += " Both are near 1/2: the discriminator can barely tell the two apart."
+        text += (
+            " Both are near 1/2, as at the equilibrium; but D = 1/2 is necessary, not "
+            "sufficient: a discriminator that cannot (yet) tell the two apart outputs about 1/2 "
+            "too, however far the samples are from the data. Whether they match is read from "
+            "the Frechet distance, not from D."
+        )
     else:
         text += (
             f" They are still {end_real - end_fake:.2f} apart: the discriminator wins, the "

@@ -58,7 +58,9 @@ def test_gan_samples_and_discriminator():
     assert "early stage" in early and "full profile" in early
     assert "intermediate" in findings.gan_samples(28.5, 9.7, 0.07, "full", "real")
     assert "close to the real" in findings.gan_samples(28.5, 0.2, 0.07, "full", "real")
-    assert "near 1/2" in findings.vanilla_discriminator([0.5, 0.55], [0.5, 0.45])
+    near = findings.vanilla_discriminator([0.5, 0.55], [0.5, 0.45])
+    assert "near 1/2" in near and "necessary, not sufficient" in near
+    assert "barely tell" not in near  # D = 1/2 does not say the samples match the data
     assert "not reached" in findings.vanilla_discriminator([0.5, 0.9], [0.5, 0.1])
 
 
