@@ -102,3 +102,13 @@ def test_sync_notebooks_rewrites_a_changed_repository(tmp_path):
     setup = "".join(code[0]["source"])
     assert "someone/fork/blob/" in text and f'"WORKBOOK_REPO", "{fork}"' in setup
     assert url not in text
+
+
+def test_student_facing_text_has_no_issue_numbers_or_version_history():
+    """README.md and the notebooks speak to students: no "issue 13", no "previous version"
+    (the development record lives in benchmarks/README.md)."""
+    root = Path(__file__).resolve().parent.parent
+    pattern = re.compile(r"\bissue \d+|\bissue that asked|previous version|this version", re.I)
+    for path in [root / "README.md", *sorted((root / "notebooks").glob("*.ipynb"))]:
+        hits = pattern.findall(path.read_text())
+        assert not hits, f"{path.name}: {hits}"
