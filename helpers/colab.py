@@ -11,6 +11,10 @@ set-up cell from them (a test keeps the notebooks in step). The set-up cell:
 3. checks that what it imported is this workbook's ``helpers`` (``__workbook__``), not some
    other module of that name, such as a student's own ``helpers.py``;
 4. stops with one message saying what to set when none of that works.
+
+The cell is collapsed where the interface allows: a Colab form (``# @title`` with
+``display-mode: "form"``) and Jupyter's ``source_hidden`` cell metadata, so that a notebook opens
+on its idea, not on its plumbing.
 """
 
 from __future__ import annotations
@@ -25,33 +29,23 @@ __all__ = ["MARK", "badge_url", "repository", "setup_cell", "sync_notebooks"]
 
 MARK = "dgm-workbook"  # helpers.__workbook__: tells this workbook's helpers from any other
 _BADGE = re.compile(r"https://colab\.research\.google\.com/github/[^)\s]+")
-_HEADER = "# Set-up (written by `python -m helpers sync-notebooks`; do not edit by hand)."
+_HEADER = (
+    "# @title Set-up: run first (finds or installs the workbook's helpers) "
+    '{ display-mode: "form" }\n'
+    "# Written by `python -m helpers sync-notebooks` (helpers/colab.py says what each step does)."
+)
+_HIDDEN = {"jupyter": {"source_hidden": True}}  # Jupyter's collapsed cell; Colab uses the form
 
 _SETUP = """{header}
-# Inside a clone of the workbook (Jupyter, or Colab after `git clone`), this uses the `helpers`
-# package beside the notebook; elsewhere (Colab) it installs it from REPO at REF without
-# dependencies, so Colab keeps its own torch. A fork sets WORKBOOK_REPO and WORKBOOK_REF.
-import importlib
-import os
-import subprocess
-import sys
+import importlib, os, subprocess, sys  # noqa: E401, I001
 from pathlib import Path
 
 REPO = os.environ.get("WORKBOOK_REPO", "{repo}")
 REF = os.environ.get("WORKBOOK_REF", "{ref}")
 
 
-def _clone_around(here):
-    for folder in (here.parent, here, here / REPO.rstrip("/").rsplit("/", 1)[-1]):
-        init = folder / "helpers" / "__init__.py"
-        if init.is_file() and '__workbook__ = "{mark}"' in init.read_text():
-            return folder.resolve()
-    return None
-
-
-def _import_workbook():
-    sys.modules.pop("helpers", None)
-    importlib.invalidate_caches()
+def _workbook():  # this workbook's `helpers`; else the path of another module of that name
+    sys.modules.pop("helpers", None), importlib.invalidate_caches()
     try:
         module = importlib.import_module("helpers")
     except ImportError:
@@ -59,29 +53,27 @@ def _import_workbook():
     return module if getattr(module, "__workbook__", None) == "{mark}" else module.__file__
 
 
-clone = _clone_around(Path.cwd())
-if clone is not None:
-    sys.path.insert(0, str(clone))
-found, pip = _import_workbook(), None
-if clone is None and not hasattr(found, "__workbook__"):
+here, clone, pip = Path.cwd(), False, None
+for folder in (here.parent, here, here / REPO.rstrip("/").rsplit("/", 1)[-1]):
+    init = folder / "helpers" / "__init__.py"
+    if init.is_file() and '__workbook__ = "{mark}"' in init.read_text():
+        sys.path.insert(0, str(folder.resolve()))
+        clone = True
+        break
+found = _workbook()
+if not clone and not hasattr(found, "__workbook__"):
     spec = f"{name} @ git+{{REPO}}@{{REF}}"
     pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", spec],
                          capture_output=True, text=True)  # fmt: skip
-    found = _import_workbook() if pip.returncode == 0 else found
+    found = _workbook() if pip.returncode == 0 else found
 if not hasattr(found, "__workbook__"):
-    if pip is not None and pip.returncode:
-        last = (pip.stderr.strip().splitlines() or ["no message"])[-1]
-        why = f"pip could not install {{REPO}}@{{REF}}: {{last}}"
-    elif found:
-        why = f"the module `helpers` at {{found}} is another one; rename it"
-    else:
-        why = "no module `helpers` was found"
-    raise RuntimeError(
-        f"The workbook's helpers are not importable ({{why}}). Set the repository and ref that "
-        "hold the workbook, e.g. os.environ['WORKBOOK_REPO'] = 'https://github.com/<you>/<fork>' "
-        "and os.environ['WORKBOOK_REF'] = 'main', and run this cell again; or clone the "
-        "repository and open this notebook from its notebooks/ folder."
-    )
+    why = (f"pip could not install {{REPO}}@{{REF}}: {{pip.stderr.strip().rpartition(chr(10))[2]}}"
+           if pip and pip.returncode else f"the module `helpers` at {{found}} is another one; "
+           "rename it" if found else "no module `helpers` was found")  # fmt: skip
+    raise RuntimeError(f"The workbook's helpers are not importable ({{why}}). Set the repository "
+                       "and ref that hold it, e.g. os.environ['WORKBOOK_REPO'] = 'https://github"
+                       ".com/<you>/<fork>' and os.environ['WORKBOOK_REF'] = 'main', and run this "
+                       "cell again; or open the notebook from a clone.")  # fmt: skip
 print(f"helpers {{found.__version__}} from {{Path(found.__file__).parent}}")"""
 
 
@@ -128,6 +120,7 @@ def sync_notebooks(root: Path, *, check: bool = False) -> list[Path]:
         badge = _BADGE.sub(badge_url(url, ref, path.name), "".join(markdown["source"]))
         markdown["source"] = badge.splitlines(keepends=True)
         code["source"] = setup_cell(url, ref, name).splitlines(keepends=True)
+        code["metadata"] = {**code.get("metadata", {}), **_HIDDEN}
         new = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
         if new != text:
             changed.append(path)

@@ -3,6 +3,7 @@ git repository (a ``file://`` URL) into a temporary folder, and the one message 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -95,3 +96,12 @@ def test_another_module_called_helpers_is_not_taken_for_the_workbook(repo, tmp_p
     result = run_cell(setup_cell(f"file://{repo}", "main"), tmp_path, tmp_path / "site")
     assert result.returncode != 0
     assert f"the module `helpers` at {tmp_path / 'helpers.py'} is another one" in result.stderr
+
+
+def test_the_set_up_cell_is_short_and_collapsed():
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cell = next(c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code")
+        source = "".join(cell["source"])
+        assert source.startswith("# @title ") and 'display-mode: "form"' in source.splitlines()[0]
+        assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True, path.name
+        assert len(source.splitlines()) <= 40, path.name
