@@ -68,18 +68,25 @@ def elbo_target(
 
 
 def kl_estimators(analytic: Mapping[str, Any], mc: Mapping[str, Any]) -> str:
-    """Analytic vs Monte-Carlo KL: the final validation ELBOs and training times."""
+    """Analytic vs Monte-Carlo KL: the final validation ELBOs and training times.
+
+    One seed per estimator cannot separate the estimator's effect from run-to-run noise, in
+    either direction, and the text says so whichever way the difference goes."""
     diff = mc["valid_elbo"] - analytic["valid_elbo"]
+    noise = (
+        "with one seed per estimator, a difference of this size may also be run-to-run noise "
+        "(several seeds would tell)"
+    )
     if abs(diff) < 0.5:
         verdict = "about the same (within 0.5 nats)"
     elif diff < 0:
         verdict = (
-            f"{-diff:.2f} nats lower with the Monte-Carlo KL, as its noisier gradient predicts"
+            f"{-diff:.2f} nats lower with the Monte-Carlo KL, the direction its noisier gradient "
+            f"predicts; but {noise}"
         )
     else:
         verdict = (
-            f"{diff:.2f} nats *higher* with the Monte-Carlo KL, against the expectation; with one "
-            "seed and a short run the difference is within run-to-run noise"
+            f"{diff:.2f} nats *higher* with the Monte-Carlo KL, against the expectation; {noise}"
         )
     return (
         f"In this run the validation ELBO is {analytic['valid_elbo']:.2f} (analytic KL) and "
@@ -147,17 +154,32 @@ def latent_sizes(runs: Mapping[int, Mapping[str, Any]], active: Mapping[int, int
     if len(sizes) < 2:
         return text
     big, small = sizes[-1], sizes[-2]
-    if active[big] < big:
+    if active[big] >= 0.9 * big:
+        text += (
+            f" Nearly every unit of L = {big} is active ({active[big]} of {big}): this run does "
+            "not show the inactive units described above. They appear where a dimension's KL cost "
+            "outweighs what it adds to the reconstruction, which may take more training than "
+            f"this run's {runs[big]['epochs']} epochs; this run does not test that."
+        )
+    else:
         text += (
             f" With L = {big} only {active[big]} dimensions carry information (posterior means "
             f"that vary with x); the other {big - active[big]} stay at the prior."
         )
     diff = runs[small]["valid_elbo"] - runs[big]["valid_elbo"]
-    if diff >= -2:
-        text += f" L = {small} is within 2 nats of L = {big} or better ({diff:+.2f}): the extra "
-        text += "dimensions buy little."
+    if abs(diff) <= 2:
+        text += (
+            f" L = {small} and L = {big} end within 2 nats of each other ({diff:+.2f} for "
+            f"L = {small}): the extra {big - small} dimensions buy little."
+        )
+    elif diff > 2:
+        text += (
+            f" L = {small} is {diff:.2f} nats *better* than L = {big}: in this run the extra "
+            f"{big - small} dimensions do not help, and the larger model has not caught up in "
+            "the same number of epochs."
+        )
     else:
-        text += f" Here L = {small} is {-diff:.2f} nats below L = {big}."
+        text += f" L = {small} is {-diff:.2f} nats below L = {big}: here the extra dimensions help."
     return text
 
 
@@ -263,8 +285,7 @@ def simsiam_collapse(runs: Mapping[str, Mapping[str, Any]], profile: str, data: 
         std, loss, knn = m["output_std_x_sqrt_dim"], m["final_loss"], m["final_knn_accuracy"]
         collapsed[name] = std <= 0.5 * std_a
         line = (
-            f"- {label}: loss {loss:.3f}, output std x sqrt(d) {std:.2f} against (a)'s "
-            f"{std_a:.2f}"
+            f"- {label}: loss {loss:.3f}, output std x sqrt(d) {std:.2f} against (a)'s {std_a:.2f}"
         )
         if collapsed[name]:
             kept = (
