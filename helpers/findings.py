@@ -20,6 +20,7 @@ __all__ = [
     "elbo_target",
     "entanglement",
     "estimator_comparison",
+    "full_profile_record",
     "gan_samples",
     "kl_estimators",
     "latent_sizes",
@@ -63,6 +64,60 @@ def elbo_target(
         lines.append(
             f"The target is defined for {_REAL}: 20 epochs on Larochelle's binarized MNIST. This "
             "run's numbers come from another budget or data, so they say nothing about it."
+        )
+    return "\n".join(lines)
+
+
+def full_profile_record(
+    this_run: Mapping[str, Any],
+    record: Mapping[str, Any] | None,
+    models: Mapping[str, str],
+    target: float = PROBLEM1_TARGET,
+) -> str:
+    """This run's Problem-1 numbers beside a recorded full-profile run on the real data.
+
+    Args:
+        this_run: this run's metrics (``wb.metrics``: model name -> ``valid_elbo``,
+            ``test_log_likelihood``, ``test_images``; plus ``profile`` and ``data``).
+        record: the recorded ``figures/full/01_vae/metrics.json``, or None where there is none.
+        models: model name -> its label in the table, in table order.
+    Returns:
+        A Markdown table with a column pair per run, labelled with each run's profile and data,
+        and a line with the recorded run's verdict on the target; or one line saying no
+        full-profile record exists.
+    """
+    if not record:
+        return (
+            "No full-profile record on the real data is in this checkout "
+            "(`figures/full/01_vae/metrics.json`): run the notebook with the `full` profile."
+        )
+    runs = [("this run", this_run), ("recorded", record)]
+    head = " | ".join(
+        f"{who} ({m.get('profile', '?')}, {m.get('data', '?')}): valid ELBO | log p(x), test images"
+        for who, m in runs
+    )
+    lines = [f"| model | {head} |", "|---|" + "---|---|" * len(runs)]
+    for name, label in models.items():
+        cells = []
+        for _, m in runs:
+            entry = m.get(name)
+            if not isinstance(entry, Mapping):
+                cells += ["not run", "not run"]
+                continue
+            log_px = entry.get("test_log_likelihood")
+            images = entry.get("test_images")
+            cells += [
+                f"{entry['valid_elbo']:.2f}",
+                "not estimated" if log_px is None else f"{log_px:.2f}, {images} images",
+            ]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    main = record.get(next(iter(models)), {})
+    if isinstance(main, Mapping) and "valid_elbo" in main:
+        met = main["valid_elbo"] >= target
+        lines.append(
+            f"\nThe recorded full-profile run ({record.get('device', '?')}) "
+            f"{'meets' if met else 'misses'} the target of {target:g} nats with "
+            f"{main['valid_elbo']:.2f} ({models[next(iter(models))]})."
         )
     return "\n".join(lines)
 
@@ -214,8 +269,9 @@ def gan_samples(fd_init: float, fd_final: float, fd_real: float, profile: str, d
         text += " The samples are close to the real images in this measure."
     elif ratio < 0.5:
         text += (
-            " The generator has learned much, but is still far from the floor: read the sample "
-            "grid as an intermediate stage."
+            f" The distance has fallen well below its start but is still {fd_final / fd_real:.0f}x "
+            "the floor: read the sample grid as an intermediate stage, and describe what it shows "
+            "(colours, layout, strokes, artefacts) rather than calling the samples good."
         )
     else:
         text += " The generator has learned little yet: the samples are at an early stage."
@@ -373,26 +429,34 @@ def beta_effects(runs: Mapping[str, Mapping[str, Any]]) -> str:
     return text
 
 
-def midpoint_confidence(confidence: Mapping[str, float], better: str) -> str:
+def midpoint_confidence(confidence: Mapping[str, float], better: str, pairs: int = 0) -> str:
     """Two interpolation paths compared by the digit classifier's mean confidence in its label
     at alpha = 0.5 (an image that looks like some digit gets a confident label).
 
     Args:
         confidence: path name -> mean confidence (0-1), two entries.
         better: the path one expects to stay on the data (named in the verdict).
+        pairs: how many image pairs the means are over (0: not said); under 10, the text says the
+            sample is too small for a verdict.
     """
     (name_a, a), (name_b, b) = confidence.items()
+    over = f" over {pairs} pairs" if pairs else ""
     text = (
         f"At alpha = 0.5 the classifier is on average {100 * a:.0f}% sure of its label on the "
-        f"{name_a} path and {100 * b:.0f}% on the {name_b} path."
+        f"{name_a} path and {100 * b:.0f}% on the {name_b} path{over}."
     )
     other = name_b if better == name_a else name_a
     if confidence[better] > confidence[other] + 0.05:
-        text += f" As expected, the {better} midpoints look more like some digit."
+        text += f" In this run the {better} midpoints look more like some digit, as expected."
     elif confidence[other] > confidence[better] + 0.05:
         text += f" Against the expectation, the {other} midpoints look more like some digit here."
     else:
         text += " By this measure the two paths are alike in this run."
+    if 0 < pairs < 10:
+        text += (
+            f" {pairs} pairs are too few for a verdict: read this as what these pairs show, and "
+            "use more pairs before drawing a conclusion."
+        )
     return text
 
 

@@ -117,8 +117,9 @@ def test_beta_effects_and_interpolation():
     for entry in runs.values():  # a tie (a smoke run) shows nothing
         entry.update(reconstruction_error=90.83, kl=0.3)
     assert "beta = 10 reconstructs worst" in findings.beta_effects(runs).split("not seen")[1]
-    assert "As expected, the VAE midpoints" in findings.midpoint_confidence(
-        {"AE": 0.5, "VAE": 0.8}, better="VAE"
+    assert (
+        "the VAE midpoints look more like some digit, as expected"
+        in findings.midpoint_confidence({"AE": 0.5, "VAE": 0.8}, better="VAE")
     )
     assert "Against the expectation, the AE" in findings.midpoint_confidence(
         {"AE": 0.8, "VAE": 0.5}, better="VAE"
@@ -180,3 +181,49 @@ def test_notebooks_do_not_claim_collapsed_features_are_at_chance_nor_the_handout
 
     assert "handout's sign" not in (gan.vf_wasserstein_distance.__doc__ or "")
     assert "eq. (3)" in gan.vf_wasserstein_distance.__doc__
+
+
+def test_midpoint_confidence_says_how_many_pairs_and_hedges_a_few():
+    few = findings.midpoint_confidence({"AE": 0.59, "VAE": 0.74}, better="VAE", pairs=3)
+    assert "over 3 pairs" in few and "too few for a verdict" in few
+    many = findings.midpoint_confidence({"AE": 0.59, "VAE": 0.74}, better="VAE", pairs=200)
+    assert "as expected" in many and "too few" not in many
+    against = findings.midpoint_confidence({"AE": 0.8, "VAE": 0.6}, better="VAE", pairs=200)
+    assert "Against the expectation, the AE midpoints" in against
+
+
+def test_gan_samples_does_not_call_an_intermediate_generator_good():
+    text = findings.gan_samples(28.5, 9.7, 0.07, "demo", "synthetic")
+    assert "learned much" not in text and "139x the floor" in text
+
+
+def test_full_profile_record_sits_beside_this_run():
+    models = {"course_mlp": "course MLP", "course_mlp_latent20": "L = 20"}
+    this = {
+        "profile": "demo",
+        "data": "synthetic",
+        "course_mlp": {"valid_elbo": -119.14, "test_log_likelihood": -110.2, "test_images": 500},
+    }
+    record = {
+        "profile": "full",
+        "data": "real",
+        "device": "cpu",
+        "course_mlp": {
+            "valid_elbo": -101.198,
+            "test_log_likelihood": -95.505,
+            "test_images": 10000,
+        },
+        "course_mlp_latent20": {
+            "valid_elbo": -100.11,
+            "test_log_likelihood": -94.81,
+            "test_images": 10000,
+        },
+    }
+    text = findings.full_profile_record(this, record, models)
+    assert "this run (demo, synthetic)" in text and "recorded (full, real)" in text
+    assert "| course MLP | -119.14 | -110.20, 500 images | -101.20 | -95.50, 10000 images |" in text
+    assert "| L = 20 | not run | not run | -100.11 |" in text
+    assert "meets the target of -102 nats with -101.20" in text
+    record["course_mlp"]["valid_elbo"] = -103.0
+    assert "misses the target" in findings.full_profile_record(this, record, models)
+    assert "No full-profile record" in findings.full_profile_record(this, None, models)
