@@ -97,7 +97,7 @@ QUESTIONS: dict[str, tuple[str, tuple[Question, ...]]] = {
                  ("log_likelihood_estimators",),
                  (Table(_MLP, ("test_elbo", "test_log_likelihood"), ("is_samples", "test_images")),
                   Table(("log_likelihood_estimators",), ("prior", "importance"), ("K",))),
-                 ("elbo_gap", "log_likelihood_estimators")),
+                 ("elbo_gap", "estimator_comparison")),
         Question("1.3 Samples, reconstructions and samples over training",
                  ("samples", "reconstructions", "samples_over_training")),
         Question("1.4 Latent sizes 2 and 20; the 2-d manifold", ("latent_sizes", "latent_manifold"),
@@ -115,15 +115,15 @@ QUESTIONS: dict[str, tuple[str, tuple[Question, ...]]] = {
                  ("vanilla_discriminator",)),
         Question("2.2 WGAN-LP on SVHN: training and samples", ("wgan_curves",
                  "wgan_samples_over_training", "wgan_samples_final"), (Table(("wgan_lp",), _FD),),
-                 ("wgan_curves", "wgan_samples")),
+                 ("curve_shape", "gan_samples")),
         Question("2.3 Disentanglement: moving one latent coordinate", ("latent_perturbations",),
                  (Table(("latent_perturbations",),
                         ("label_change", "colour_change", "both", "confidence")),),
-                 ("latent_perturbations",)),
+                 ("entanglement",)),
         Question("2.4 Interpolating in latent space vs in data space",
                  ("interpolation_latent_vs_data",),
                  (Table(("interpolation_midpoint_confidence",), ("latent", "data")),),
-                 ("interpolation_midpoint_confidence",)),
+                 ("midpoint_confidence",)),
         Question("2.5 VAE or GAN?", findings=("vae_vs_gan",)),
     )),
     "03_simsiam": ("Problem 3: SimSiam on CIFAR-10", (
@@ -151,7 +151,7 @@ QUESTIONS: dict[str, tuple[str, tuple[Question, ...]]] = {
                  ("beta_effects",)),
         Question("4.3 AE vs VAE interpolation", ("interpolation_ae_vs_vae",),
                  (Table(("interpolation_midpoint_confidence",), ("AE", "VAE")),),
-                 ("interpolation_midpoint_confidence",)),
+                 ("midpoint_confidence",)),
     )),
 }  # fmt: skip
 
@@ -198,9 +198,10 @@ class Section:
         """One sentence under each question of a stand-in run; empty for real data."""
         if not self.stand_in:
             return ""
-        profile = self.metrics.get("profile", "?")
+        profile = self.metrics.get("profile")
+        run = f"this {profile}-profile run" if profile else "this run"
         return (
-            f"*Stand-in data: this {profile}-profile run used the workbook's synthetic stand-ins, "
+            f"*Stand-in data: {run} used the workbook's synthetic stand-ins, "
             "not the real dataset; its figures and numbers show the method at work, not the "
             "answer for the real data.*"
         )
@@ -275,7 +276,7 @@ def _resolve(metrics: dict[str, Any], patterns: tuple[str, ...]) -> list[tuple[s
 
 
 def _number(value: Any, key: str) -> str:
-    """``value`` rounded for reading: the field's format, else about 4 significant digits."""
+    """``value`` rounded for reading: the field's format, else 3 significant digits."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
     if isinstance(value, int):
@@ -286,7 +287,7 @@ def _number(value: Any, key: str) -> str:
         return format(value, FORMATS[key])
     if value == int(value) and abs(value) < 1e6:
         return str(int(value))
-    digits = max(0, 3 - math.floor(math.log10(abs(value)))) if value else 0
+    digits = max(0, 2 - math.floor(math.log10(abs(value)))) if value else 0  # 3 significant
     return f"{value:.{min(digits, 4)}f}"
 
 
@@ -310,7 +311,8 @@ def _table(rows: list[tuple[str, Any]], spec: Table) -> TableData:
         return TableData(["quantity", "value"], [[label(k), _value(v, k)] for k, v in rows])
     columns = [c for c in spec.columns if any(isinstance(v, dict) and c in v for _, v in rows)]
     body = [
-        [label(key)] + [_value(v[c], c) if isinstance(v, dict) and c in v else "–" for c in columns]
+        [label(key.rsplit(".", 1)[-1])]
+        + [_value(v[c], c) if isinstance(v, dict) and c in v else "–" for c in columns]
         for key, v in rows
     ]
     notes = []
@@ -374,7 +376,8 @@ def markdown(sections: list[Section], profile: str) -> str:
 
 def _latex_table(table: TableData) -> list[str]:
     n = len(table.header) - 1
-    first = r">{\raggedright\arraybackslash}p{0.3\linewidth}"
+    width = "0.3" if n <= 3 else "0.22"  # many columns: a narrower label column
+    first = rf">{{\raggedright\arraybackslash}}p{{{width}\linewidth}}"
     rest = r">{\raggedleft\arraybackslash}X" if n > 1 else r">{\raggedright\arraybackslash}X"
     spec = rf"@{{}}{first}*{{{n}}}{{{rest}}}@{{}}"
     out = [r"\begin{center}\small", rf"\begin{{tabularx}}{{\linewidth}}{{{spec}}}", r"\toprule"]
@@ -397,8 +400,9 @@ def latex(sections: list[Section], profile: str) -> str:
                  rf"\emph{{Run: {tex_escape(section.provenance())}.}}"]  # fmt: skip
         for answer in section.answers():
             body.append(rf"\subsection*{{{tex_escape(section.heading(answer.title))}}}")
-            if section.caveat():
-                body += [markdown_to_latex(section.caveat()), ""]
+            if section.caveat():  # kept on the page of what follows, with its heading
+                caveat = markdown_to_latex(section.caveat())
+                body += [rf"{{\interlinepenalty=10000 {caveat}\par}}\nopagebreak[4]"]
             for figure in answer.figures:
                 words = tex_escape(caption(section.notebook, figure, section.stand_in))
                 body += [

@@ -157,8 +157,8 @@ CAPTIONS: dict[str, str] = {
     "VAEs with beta = 0 and beta = 10",
     "04_autoencoders/beta_sweep": "Tuning beta: Frechet distance of prior samples to the "
     "validation images and reconstruction error, per beta",
-    "04_autoencoders/tuned_beta_curves": "Validation ELBO, reconstruction and KL terms per "
-    "beta of the sweep",
+    "04_autoencoders/tuned_beta_curves": "Validation ELBO, reconstruction and KL terms of the "
+    "VAEs with beta = 0, beta = 10 and the tuned beta",
     "04_autoencoders/reconstructions": "Reconstructions of the same test images by the AE and "
     "the three VAEs",
     "04_autoencoders/prior_samples": "Samples from the prior (decoder means) of the AE and the "
@@ -166,6 +166,7 @@ CAPTIONS: dict[str, str] = {
     "04_autoencoders/interpolation_ae_vs_vae": "Interpolation between pairs of test images in "
     "the AE's and in the VAE's latent space",
 }
+NO_DATA = {"02_gans/generator_losses"}  # figures that show no data: no stand-in caveat
 _CAPTION_RULES = (
     (re.compile(r"^preview_(\w+)$"), "Examples from {}"),
     (re.compile(r"^classes_(\w+)$"), "One row per class: {}"),
@@ -189,6 +190,7 @@ def caption(notebook: str, figure: str, stand_in: bool) -> str:
         if text is None and (m := pattern.match(figure)):
             text = words.format(label(m.group(1)))
     text = text or figure.replace("_", " ").capitalize()
+    stand_in = stand_in and f"{notebook}/{figure}" not in NO_DATA
     return f"{text} (stand-in data)." if stand_in else f"{text}."
 
 
@@ -262,6 +264,8 @@ def latex_document(title: str, body: list[str]) -> str:
         r"\usepackage{tabularx}",
         r"\usepackage{float}",
         r"\usepackage{caption}",
+        r"\usepackage{enumitem}",
+        r"\setlist{nosep, beginpenalty=10000}",
         r"\captionsetup{font=small}",
         r"\setlength{\parindent}{0pt}",
         r"\setlength{\parskip}{4pt}",

@@ -49,7 +49,10 @@ def write_outputs(root: Path, data: str, with_findings: bool = True, elbo: float
             "an_unlisted_finding": "A finding that **no question** lists.",
         }
     (root / "01_vae" / "metrics.json").write_text(json.dumps(metrics))
-    plots.save_figure(fig, "views", directory=root / "03_simsiam")  # no metrics: still reported
+    plots.save_figure(fig, "views", directory=root / "03_simsiam")
+    probe = {"linear_train_accuracy": 68.344, "linear_test_accuracy": 64.35}
+    simsiam = {"linear_evaluation": {"stop_gradient": probe}, "data": data}
+    (root / "03_simsiam" / "metrics.json").write_text(json.dumps(simsiam))
     return root
 
 
@@ -81,9 +84,10 @@ def test_each_question_is_followed_by_its_figures_findings_and_numbers(outputs):
     assert (
         "01_vae/latent_sizes.png" in latent and "| active latent units of L = 100 | 98 |" in latent
     )
-    assert "an_unlisted_figure.png" in other and "| something new, value | 1.523 |" in other
+    assert "an_unlisted_figure.png" in other and "| something new, value | 1.52 |" in other
     assert "A finding that **no question** lists." in other
-    assert "03_simsiam/views.png" in md.read_text()
+    probe = q["3.4 Linear evaluation (stand-in data)"]  # a nested entry's row: its own words
+    assert "| (a) stop-gradient | 68.3 | 64.3 |" in probe
 
 
 def test_findings_and_verdicts_come_from_the_run(tmp_path):
@@ -146,6 +150,10 @@ def test_latex_is_well_formed(outputs):
     assert not re.search(r"\\(sub)*section\{", text)  # no LaTeX numbers before the handout's
     assert r"\subsection*{1.1 Validation ELBO" in text
     assert text.count(r"\begin{figure}[H]") == text.count(r"\begin{figure}")  # stay in place
+    caveat = r"{\interlinepenalty=10000 \emph{Stand-in data: this smoke-profile run used"
+    assert text.count(caveat) == 4  # 1.1, 1.2, 1.4, other; kept on the page of what follows
+    assert all(line.endswith(r"\par}\nopagebreak[4]") for line in text.splitlines()
+               if line.startswith(caveat))  # fmt: skip
     assert r"\caption*{elbo analytic vs mc" not in text
     assert r"\textbf{Target: validation ELBO $\geq$ -102 nats}" in text
     assert r"\item \texttt{course\_mlp}: -119.14 after 6 epochs, misses it by 17.14." in text
