@@ -287,6 +287,8 @@ def _number(value: Any, key: str) -> str:
         return format(value, FORMATS[key])
     if value == int(value) and abs(value) < 1e6:
         return str(int(value))
+    if abs(value) < 1e-3:
+        return f"{value:.2g}"  # e.g. a Frechet distance between real splits: 3.9e-05, not 0.0000
     digits = max(0, 2 - math.floor(math.log10(abs(value)))) if value else 0  # 3 significant
     return f"{value:.{min(digits, 4)}f}"
 

@@ -36,7 +36,7 @@ def write_outputs(root: Path, data: str, with_findings: bool = True, elbo: float
                                       "prior": [-189.330169, -183.98, -191.16] * 3 + [-2.0],
                                       "importance": [-115.0101, -114.87, -115.03] * 3 + [-115.1]},
         "active_units_latent100": 98,
-        "something_new": {"value": 1.523456, "fit_seconds": 3.0},
+        "something_new": {"value": 1.523456, "tiny": 3.894e-05, "fit_seconds": 3.0},
         "profile": "full" if data == "real" else "smoke", "data": data, "device": "cpu",
         "seconds": 12.5, "torch": "2.14.1",
     }  # fmt: skip
@@ -85,6 +85,7 @@ def test_each_question_is_followed_by_its_figures_findings_and_numbers(outputs):
         "01_vae/latent_sizes.png" in latent and "| active latent units of L = 100 | 98 |" in latent
     )
     assert "an_unlisted_figure.png" in other and "| something new, value | 1.52 |" in other
+    assert "| something new, tiny | 3.9e-05 |" in other
     assert "A finding that **no question** lists." in other
     probe = q["3.4 Linear evaluation (stand-in data)"]  # a nested entry's row: its own words
     assert "| (a) stop-gradient | 68.3 | 64.3 |" in probe
