@@ -3,86 +3,178 @@
 It reads one profile's outputs, ``figures/<profile>/<notebook>/`` (the figures and the
 ``metrics.json`` of each notebook that ran), and writes beside them
 
-- ``report.md``: every figure and headline number, each under the assignment question it
-  answers, with the run's provenance (profile, data, device, seconds, torch);
-- ``report.tex``: the same as LaTeX (figures as ``\\includegraphics`` of the PDFs, metrics as
-  ``tabular``\\ s), which compiles on its own with ``pdflatex report.tex``.
+- ``report.md``: one heading per question of the assignment, each followed by what answers it:
+  its figures (captioned in words), the notebook's findings (the text the notebook displayed and
+  recorded with :meth:`helpers.workbook.Workbook.finding`, verdicts included), its numbers as a
+  small table with readable labels, and a caveat when the data were the stand-ins;
+- ``report.tex``: the same as LaTeX (figures as ``\\includegraphics`` of the PDFs, kept where
+  they are with ``[H]``), which compiles on its own with ``pdflatex report.tex``.
 
-A student pastes from either into the written report. Figures that no question lists are kept,
-under "Other figures", so that nothing a run exported is left out.
+A student pastes from either into the written report. Figures, numbers and findings that no
+question lists are kept, under "Other figures and numbers", so that nothing a run exported is
+left out; timings and bookkeeping (``*seconds*``, the run's provenance) are not tabled.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .fileio import atomic_open
+from .report_text import (
+    CAPTIONS,
+    FORMATS,
+    LABELS,
+    PROVENANCE,
+    caption,
+    label,
+    latex_document,
+    markdown_to_latex,
+    tex_escape,
+)
 
-__all__ = ["QUESTIONS", "Section", "build_report", "collect"]
+__all__ = [
+    "CAPTIONS",
+    "LABELS",
+    "QUESTIONS",
+    "Question",
+    "Section",
+    "Table",
+    "build_report",
+    "collect",
+    "tex_escape",
+]
+
+STAND_IN = "stand-in data"
+
+
+@dataclass(frozen=True)
+class Table:
+    """Numbers of one question: one row per metrics entry, one column per field.
+
+    ``rows`` are keys of metrics.json (a trailing ``*`` matches a prefix; ``"a.*"`` the entries
+    of the dict ``a``). With ``columns``, each row is a dict and the table shows those fields;
+    without, each row is a single value. ``notes`` are fields said once under the table when
+    every row has the same value (e.g. the number of importance samples)."""
+
+    rows: tuple[str, ...]
+    columns: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Question:
-    """One report question: its title, the figures and the metrics entries that answer it."""
+    """One question of the assignment: its title, figures, tables and finding keys."""
 
     title: str
-    figures: tuple[str, ...] = ()
-    metrics: tuple[str, ...] = ()  # keys of metrics.json; a trailing * matches a prefix
+    figures: tuple[str, ...] = ()  # figure names (PNG/PDF stems); a trailing * matches a prefix
+    tables: tuple[Table, ...] = ()
+    findings: tuple[str, ...] = ()  # keys of metrics.json's "findings"
 
+
+_MLP = ("course_mlp", "course_mlp_mc_kl", "conv", "course_mlp_latent2", "course_mlp_latent20")
+_SIMSIAM = ("stop_gradient", "no_stop_gradient", "no_pred_mlp", "fixed_random_init",
+            "stop_gradient_workbook")  # fmt: skip
+_FD = ("frechet_distance_init", "frechet_distance", "frechet_distance_real", "iterations")
 
 QUESTIONS: dict[str, tuple[str, tuple[Question, ...]]] = {
     "00_datasets": ("The datasets", (
-        Question("What the data look like", ("preview_*", "classes_*"),
-                 ("binarized_mnist", "mnist", "svhn", "cifar10", "device_batches")),
+        Question("What the data look like", ("preview_*", "classes_*"), (
+            Table(("binarized_mnist", "mnist", "svhn", "cifar10"),
+                  ("source", "train_images", "test_images", "pixel_mean")),)),
     )),
     "01_vae": ("Problem 1: a VAE on binarized MNIST", (
-        Question("1.1 ELBO training: analytic vs Monte-Carlo KL", ("data", "elbo_analytic_vs_mc"),
-                 ("course_mlp", "course_mlp_mc_kl")),
-        Question("1.2 The ConvVAE and the test log-likelihood (importance sampling, K = 200)",
-                 ("log_likelihood_estimators",), ("conv", "log_likelihood_estimators")),
+        Question("The data", ("data",)),
+        Question("1.1 Validation ELBO: analytic vs Monte-Carlo KL, and the target",
+                 ("elbo_analytic_vs_mc",),
+                 (Table(("course_mlp", "course_mlp_mc_kl", "conv"), ("valid_elbo", "epochs")),),
+                 ("kl_estimators", "elbo_target")),
+        Question("1.2 The test log-likelihood log p(x) by importance sampling",
+                 ("log_likelihood_estimators",),
+                 (Table(_MLP, ("test_elbo", "test_log_likelihood"), ("is_samples", "test_images")),
+                  Table(("log_likelihood_estimators",), ("prior", "importance"), ("K",))),
+                 ("elbo_gap", "estimator_comparison")),
         Question("1.3 Samples, reconstructions and samples over training",
                  ("samples", "reconstructions", "samples_over_training")),
         Question("1.4 Latent sizes 2 and 20; the 2-d manifold", ("latent_sizes", "latent_manifold"),
-                 ("course_mlp_latent2", "course_mlp_latent20", "active_units_*")),
+                 (Table(("course_mlp_latent2", "course_mlp_latent20", "course_mlp"),
+                        ("valid_elbo", "epochs")),
+                  Table(("active_units_*",))),
+                 ("latent_sizes",)),
         Question("1.5 Interpolation between two test images", ("interpolation",)),
     )),
     "02_gans": ("Problem 2: GANs", (
         Question("2.1 A vanilla GAN on MNIST", ("generator_losses", "vanilla_samples_over_training",
                  "vanilla_discriminator", "vanilla_interpolation"),
-                 ("vanilla_gan", "vanilla_discriminator")),
+                 (Table(("vanilla_gan",), _FD),
+                  Table(("vanilla_discriminator",), ("d_real", "d_fake"))),
+                 ("vanilla_discriminator",)),
         Question("2.2 WGAN-LP on SVHN: training and samples", ("wgan_curves",
-                 "wgan_samples_over_training", "wgan_samples_final"), ("wgan_lp",)),
+                 "wgan_samples_over_training", "wgan_samples_final"), (Table(("wgan_lp",), _FD),),
+                 ("curve_shape", "gan_samples")),
         Question("2.3 Disentanglement: moving one latent coordinate", ("latent_perturbations",),
-                 ("latent_perturbations",)),
+                 (Table(("latent_perturbations",),
+                        ("label_change", "colour_change", "both", "confidence")),),
+                 ("entanglement",)),
         Question("2.4 Interpolating in latent space vs in data space",
-                 ("interpolation_latent_vs_data",), ("interpolation_midpoint_confidence",)),
+                 ("interpolation_latent_vs_data",),
+                 (Table(("interpolation_midpoint_confidence",), ("latent", "data")),),
+                 ("midpoint_confidence",)),
+        Question("2.5 VAE or GAN?", findings=("vae_vs_gan",)),
     )),
     "03_simsiam": ("Problem 3: SimSiam on CIFAR-10", (
-        Question("3.1 Two augmented views", ("views",), ("raw_pixel_knn_accuracy",)),
-        Question("3.2 Loss, kNN accuracy and output std of the four runs",
-                 ("loss", "knn_accuracy", "output_std"),
-                 ("stop_gradient", "no_stop_gradient", "no_pred_mlp", "fixed_random_init",
-                  "stop_gradient_workbook")),
-        Question("3.3 Linear evaluation", (), ("linear_evaluation",)),
+        Question("3.1 Two augmented views; kNN on raw pixels", ("views",),
+                 (Table(("raw_pixel_knn_accuracy",)),)),
+        Question("3.2 Collapse: loss and output std of the four runs", ("loss", "output_std"),
+                 (Table(_SIMSIAM, ("final_loss", "output_std_x_sqrt_dim"), ("epochs", "dim")),),
+                 ("simsiam_collapse",)),
+        Question("3.3 Features: kNN accuracy", ("knn_accuracy",),
+                 (Table(_SIMSIAM, ("final_knn_accuracy", "final_knn_accuracy_z"), ("epochs",)),
+                  Table(("raw_pixel_knn_accuracy",))),
+                 ("simsiam_features",)),
+        Question("3.4 Linear evaluation", (),
+                 (Table(("linear_evaluation.*",),
+                        ("linear_train_accuracy", "linear_test_accuracy")),)),
     )),
     "04_autoencoders": ("Autoencoder vs VAE", (
-        Question("4.1 The autoencoder", ("autoencoder",), ("autoencoder",)),
+        Question("4.1 The autoencoder", ("autoencoder",),
+                 (Table(("autoencoder",), ("reconstruction_error", "frechet_distance")),)),
         Question("4.2 beta = 0, beta = 10 and a tuned beta", ("beta_0_vs_10_curves", "beta_sweep",
                  "tuned_beta_curves", "reconstructions", "prior_samples"),
-                 ("vae_beta_0", "vae_beta_10", "vae_beta_tuned", "frechet_distance_real")),
+                 (Table(("autoencoder", "vae_beta_0", "vae_beta_10", "vae_beta_tuned"),
+                        ("beta", "reconstruction_error", "kl", "test_elbo", "frechet_distance")),
+                  Table(("frechet_distance_real",))),
+                 ("beta_effects",)),
         Question("4.3 AE vs VAE interpolation", ("interpolation_ae_vs_vae",),
-                 ("interpolation_midpoint_confidence",)),
+                 (Table(("interpolation_midpoint_confidence",), ("AE", "VAE")),),
+                 ("midpoint_confidence",)),
     )),
 }  # fmt: skip
 
-PROVENANCE = (
-    "profile", "data", "device", "device_name", "seed", "seconds", "torch", "peak_gpu_memory_gb",
-)  # fmt: skip
+_SKIP = re.compile(r"seconds|^findings$|^device_batches$")  # timings and bookkeeping
+
+
+@dataclass
+class TableData:
+    """A table ready to print: header, rows of strings and a note (may be empty)."""
+
+    header: list[str]
+    rows: list[list[str]]
+    note: str = ""
+
+
+@dataclass
+class Answer:
+    """What a report shows under one question heading."""
+
+    title: str
+    figures: list[str]
+    findings: list[str]
+    tables: list[TableData]
 
 
 @dataclass
@@ -94,30 +186,73 @@ class Section:
     figures: list[str]
     metrics: dict[str, Any]
 
-    def provenance(self) -> str:
-        parts = [f"{k} {self.metrics[k]}" for k in PROVENANCE if k in self.metrics]
-        return ", ".join(parts) or "no metrics.json"
+    @property
+    def stand_in(self) -> bool:
+        """Whether the run used the synthetic stand-ins (metrics.json's ``data``)."""
+        return self.metrics.get("data") == "synthetic"
 
-    def answers(self) -> list[tuple[str, list[str], dict[str, Any]]]:
-        """(question, its figures, its metrics) in order, then the rest under "Other"."""
+    def heading(self, title: str) -> str:
+        return f"{title} ({STAND_IN})" if self.stand_in else title
+
+    def caveat(self) -> str:
+        """One sentence under each question of a stand-in run; empty for real data."""
+        if not self.stand_in:
+            return ""
+        profile = self.metrics.get("profile")
+        run = f"this {profile}-profile run" if profile else "this run"
+        return (
+            f"*Stand-in data: {run} used the workbook's synthetic stand-ins, "
+            "not the real dataset; its figures and numbers show the method at work, not the "
+            "answer for the real data.*"
+        )
+
+    def provenance(self) -> str:
+        m = self.metrics
+        if not m:
+            return "no metrics.json"
+        parts = [f"{m['profile']} profile" if "profile" in m else "",
+                 f"{'synthetic stand-in' if self.stand_in else m['data']} data"
+                 if "data" in m else "",
+                 " ".join(filter(None, (f"device {m['device']}" if "device" in m else "",
+                                        f"({m['device_name']})" if m.get("device_name") else ""))),
+                 f"seed {m['seed']}" if "seed" in m else "",
+                 f"{m['seconds']:.0f} s" if isinstance(m.get("seconds"), int | float) else "",
+                 f"torch {m['torch']}" if "torch" in m else ""]  # fmt: skip
+        return ", ".join(p for p in parts if p)
+
+    def answers(self) -> list[Answer]:
+        """One :class:`Answer` per question with something to show, in the handout's order,
+        then "Other figures and numbers" for what no question lists."""
         used_figures: set[str] = set()
         used_metrics: set[str] = set(PROVENANCE)
+        used_findings: set[str] = set()
+        recorded = self.metrics.get("findings") or {}
         out = []
         for question in QUESTIONS.get(self.notebook, ("", ()))[1]:
             figures = _match(question.figures, self.figures)
-            metrics = {k: self.metrics[k] for k in _match(question.metrics, list(self.metrics))}
+            texts = [recorded[k] for k in question.findings if k in recorded]
+            tables = []
+            for spec in question.tables:
+                rows = _resolve(self.metrics, spec.rows)
+                used_metrics.update(key.split(".", 1)[0] for key, _ in rows)
+                if rows:
+                    tables.append(_table(rows, spec))
             used_figures.update(figures)
-            used_metrics.update(metrics)
-            if figures or metrics:
-                out.append((question.title, figures, metrics))
+            used_findings.update(question.findings)
+            if figures or texts or tables:
+                out.append(Answer(question.title, figures, texts, tables))
         rest_f = [f for f in self.figures if f not in used_figures]
-        rest_m = {k: v for k, v in self.metrics.items() if k not in used_metrics}
-        if rest_f or rest_m:
-            out.append(("Other figures and numbers", rest_f, rest_m))
+        rest_t = [v for k, v in recorded.items() if k not in used_findings]
+        rest_m = [(k, v) for k, v in self.metrics.items()
+                  if k not in used_metrics and not _SKIP.search(k)]  # fmt: skip
+        rows = [row for key, value in rest_m for row in _flat(value, (key,))]
+        if rest_f or rest_t or rows:
+            tables = [TableData(["quantity", "value"], rows)] if rows else []
+            out.append(Answer("Other figures and numbers", rest_f, rest_t, tables))
         return out
 
 
-def _match(patterns: Iterable[str], names: list[str]) -> list[str]:
+def _match(patterns: tuple[str, ...], names: list[str]) -> list[str]:
     found: list[str] = []
     for pattern in patterns:
         for name in names:
@@ -125,6 +260,78 @@ def _match(patterns: Iterable[str], names: list[str]) -> list[str]:
             if hit and name not in found:
                 found.append(name)
     return found
+
+
+def _resolve(metrics: dict[str, Any], patterns: tuple[str, ...]) -> list[tuple[str, Any]]:
+    """(dotted key, value) of the metrics entries that ``patterns`` name, in their order."""
+    rows: list[tuple[str, Any]] = []
+    for pattern in patterns:
+        if pattern.endswith(".*"):
+            parent = metrics.get(pattern[:-2])
+            if isinstance(parent, dict):
+                rows += [(f"{pattern[:-2]}.{k}", v) for k, v in parent.items()]
+        else:
+            rows += [(k, metrics[k]) for k in _match((pattern,), list(metrics))]
+    return rows
+
+
+def _number(value: Any, key: str) -> str:
+    """``value`` rounded for reading: the field's format, else 3 significant digits."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if not math.isfinite(value):
+        return str(value)
+    if key in FORMATS:
+        return format(value, FORMATS[key])
+    if value == int(value) and abs(value) < 1e6:
+        return str(int(value))
+    if abs(value) < 1e-3:
+        return f"{value:.2g}"  # e.g. a Frechet distance between real splits: 3.9e-05, not 0.0000
+    digits = max(0, 2 - math.floor(math.log10(abs(value)))) if value else 0  # 3 significant
+    return f"{value:.{min(digits, 4)}f}"
+
+
+def _value(value: Any, key: str) -> str:
+    """A cell: a number, or a list summarised (mean +- sd of repeats), or text."""
+    if isinstance(value, list):
+        nums = [v for v in value if isinstance(v, int | float)]
+        if not nums:
+            return f"{len(value)} values"
+        mean = sum(nums) / len(nums)
+        sd = (sum((v - mean) ** 2 for v in nums) / max(len(nums) - 1, 1)) ** 0.5
+        return f"{_number(mean, key)} ± {_number(sd, key)} ({len(nums)} repeats)"
+    if isinstance(value, dict):
+        return ", ".join(f"{label(k)} {_value(v, k)}" for k, v in value.items())
+    return _number(value, key)
+
+
+def _table(rows: list[tuple[str, Any]], spec: Table) -> TableData:
+    """The rows of one :class:`Table` spec as strings, with readable labels."""
+    if not spec.columns:
+        return TableData(["quantity", "value"], [[label(k), _value(v, k)] for k, v in rows])
+    columns = [c for c in spec.columns if any(isinstance(v, dict) and c in v for _, v in rows)]
+    body = [
+        [label(key.rsplit(".", 1)[-1])]
+        + [_value(v[c], c) if isinstance(v, dict) and c in v else "–" for c in columns]
+        for key, v in rows
+    ]
+    notes = []
+    for field in spec.notes:
+        values = {json.dumps(v.get(field)) for _, v in rows if isinstance(v, dict) and field in v}
+        if len(values) == 1:
+            notes.append(f"{label(field)}: {_value(json.loads(values.pop()), field)}")
+    return TableData(["", *(label(c) for c in columns)], body, "; ".join(notes))
+
+
+def _flat(value: Any, path: tuple[str, ...]) -> list[list[str]]:
+    """Rows [label, value] of a metric no question lists; timings and long lists left out."""
+    if _SKIP.search(path[-1]):
+        return []
+    if isinstance(value, dict):
+        return [row for k, v in value.items() for row in _flat(v, (*path, str(k)))]
+    return [[", ".join(label(p) for p in path), _value(value, path[-1])]]
 
 
 def collect(root: Path) -> list[Section]:
@@ -141,84 +348,79 @@ def collect(root: Path) -> list[Section]:
     return sections
 
 
-def _rows(value: Any, prefix: str = "") -> list[tuple[str, str]]:
-    """Flatten a metric into (name, formatted value) rows."""
-    if isinstance(value, dict):
-        rows = []
-        for key, sub in value.items():
-            rows += _rows(sub, f"{prefix}.{key}" if prefix else str(key))
-        return rows
-    if isinstance(value, float):
-        return [(prefix, f"{value:.4g}")]
-    if isinstance(value, list):
-        return [(prefix, ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in value))]
-    return [(prefix, str(value))]
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|")
 
 
 def markdown(sections: list[Section], profile: str) -> str:
     lines = [f"# Workbook report: the {profile} profile", ""]
     lines.append("Generated by `python -m helpers report` from this folder's figures and "
-                 "metrics. Every number below was recorded by the run named with it.")  # fmt: skip
+                 "metrics. Every number and finding below was recorded by the run named with "
+                 "it.")  # fmt: skip
     for section in sections:
-        lines += ["", f"## {section.title}", "", f"*Run: {section.provenance()}.*"]
-        for title, figures, metrics in section.answers():
-            lines += ["", f"### {title}", ""]
-            for figure in figures:
-                lines += [f"![{figure}]({section.notebook}/{figure}.png)", ""]
-            rows = [row for key, value in metrics.items() for row in _rows(value, key)]
-            if rows:
-                lines += ["| metric | value |", "|---|---|"]
-                lines += [f"| `{name}` | {value} |" for name, value in rows]
-    return "\n".join(lines) + "\n"
+        lines += ["", f"## {section.heading(section.title)}", "", f"*Run: {section.provenance()}.*"]
+        for answer in section.answers():
+            lines += ["", f"### {section.heading(answer.title)}", ""]
+            if section.caveat():
+                lines += [section.caveat(), ""]
+            for figure in answer.figures:
+                text = caption(section.notebook, figure, section.stand_in)
+                lines += [f"![{text}]({section.notebook}/{figure}.png)", "", f"*{text}*", ""]
+            for text in answer.findings:
+                lines += [text, ""]
+            for table in answer.tables:
+                lines += ["| " + " | ".join(_md_cell(h) for h in table.header) + " |",
+                          "|" + "---|" * len(table.header)]  # fmt: skip
+                lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in table.rows]
+                lines += ["", f"*{table.note}.*", ""] if table.note else [""]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).rstrip() + "\n"
 
 
-_TEX_SPECIAL = re.compile(r"([\\&%$#_{}~^])")
-_TEX_REPLACE = {"\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\^{}"}
-
-
-def tex_escape(text: str) -> str:
-    """Escape LaTeX's special characters in plain text."""
-    return _TEX_SPECIAL.sub(lambda m: _TEX_REPLACE.get(m.group(1), "\\" + m.group(1)), text)
+def _latex_table(table: TableData) -> list[str]:
+    n = len(table.header) - 1
+    width = "0.3" if n <= 3 else "0.22"  # many columns: a narrower label column
+    first = rf">{{\raggedright\arraybackslash}}p{{{width}\linewidth}}"
+    rest = r">{\raggedleft\arraybackslash}X" if n > 1 else r">{\raggedright\arraybackslash}X"
+    spec = rf"@{{}}{first}*{{{n}}}{{{rest}}}@{{}}"
+    out = [r"\begin{center}\small", rf"\begin{{tabularx}}{{\linewidth}}{{{spec}}}", r"\toprule"]
+    out += [" & ".join(tex_escape(h) for h in table.header) + r" \\", r"\midrule"]
+    out += [" & ".join(tex_escape(c) for c in row) + r" \\" for row in table.rows]
+    out += [r"\bottomrule", r"\end{tabularx}"]
+    if table.note:
+        out.append(rf"\\[2pt] \emph{{{tex_escape(table.note)}.}}")
+    out.append(r"\end{center}")
+    return out
 
 
 def latex(sections: list[Section], profile: str) -> str:
-    out = [
-        r"\documentclass[11pt]{article}",
-        r"\usepackage[margin=2cm]{geometry}",
-        r"\usepackage{graphicx}",
-        r"\usepackage{booktabs}",
-        r"\usepackage{longtable}",
-        r"\usepackage[T1]{fontenc}",
-        rf"\title{{Workbook report: the {tex_escape(profile)} profile}}",
-        r"\author{}",
-        r"\date{}",
-        r"\begin{document}",
-        r"\maketitle",
-        "Generated by \\texttt{python -m helpers report} from this folder's figures and metrics.",
+    body = [
+        "Generated by \\texttt{python -m helpers report} from this folder's figures and "
+        "metrics. Every number and finding below was recorded by the run named with it."
     ]
     for section in sections:
-        out += [rf"\section{{{tex_escape(section.title)}}}",
-                rf"\emph{{Run: {tex_escape(section.provenance())}.}}"]  # fmt: skip
-        for title, figures, metrics in section.answers():
-            out.append(rf"\subsection{{{tex_escape(title)}}}")
-            for figure in figures:
-                out += [
-                    r"\begin{figure}[htbp]",
+        body += [rf"\section*{{{tex_escape(section.heading(section.title))}}}",
+                 rf"\emph{{Run: {tex_escape(section.provenance())}.}}"]  # fmt: skip
+        for answer in section.answers():
+            body.append(rf"\subsection*{{{tex_escape(section.heading(answer.title))}}}")
+            if section.caveat():  # kept on the page of what follows, with its heading
+                caveat = markdown_to_latex(section.caveat())
+                body += [rf"{{\interlinepenalty=10000 {caveat}\par}}\nopagebreak[4]"]
+            for figure in answer.figures:
+                words = tex_escape(caption(section.notebook, figure, section.stand_in))
+                body += [
+                    r"\begin{figure}[H]",
                     r"\centering",
-                    rf"\includegraphics[width=\linewidth,height=0.4\textheight,keepaspectratio]"
+                    r"\includegraphics[width=\linewidth,height=0.36\textheight,keepaspectratio]"
                     rf"{{{section.notebook}/{figure}.pdf}}",
-                    rf"\caption{{{tex_escape(figure.replace('_', ' '))}}}",
+                    rf"\caption*{{{words}}}",
                     r"\end{figure}",
                 ]
-            rows = [row for key, value in metrics.items() for row in _rows(value, key)]
-            if rows:
-                out += [r"\begin{longtable}{ll}", r"\toprule", r"metric & value \\",
-                        r"\midrule"]  # fmt: skip
-                out += [rf"\texttt{{{tex_escape(n)}}} & {tex_escape(v)} \\" for n, v in rows]
-                out += [r"\bottomrule", r"\end{longtable}"]
-        out.append(r"\clearpage")
-    out.append(r"\end{document}")
-    return "\n".join(out) + "\n"
+            for text in answer.findings:
+                body += [markdown_to_latex(text), ""]
+            for table in answer.tables:
+                body += _latex_table(table)
+        body.append(r"\clearpage")
+    return latex_document(f"Workbook report: the {profile} profile", body)
 
 
 def build_report(root: Path, profile: str) -> tuple[Path, Path]:

@@ -143,6 +143,22 @@ class Workbook:
         self.metrics[key] = value
         self.write_metrics()
 
+    def finding(self, key: str, text: str) -> None:
+        """Display ``text`` (a finding's Markdown, from :mod:`helpers.findings`) and record it
+        as ``metrics["findings"][key]`` in ``metrics.json`` at once, where
+        :mod:`helpers.report` puts it under its question. A later finding with the same key
+        replaces it (a summary cell restates a finding with all the runs it has by then).
+
+        Returns nothing, so that a cell ending with it prints nothing."""
+        self.metrics.setdefault("findings", {})[key] = text
+        self.write_metrics()
+        try:
+            from IPython.display import Markdown, display
+        except ImportError:  # plain Python: print the Markdown as it is
+            print(text)
+        else:
+            display(Markdown(text))
+
     def write_metrics(self) -> Path:
         """Write ``<figures_dir>/metrics.json``: the headline numbers and how they were made."""
         path = self.figures_dir / "metrics.json"
