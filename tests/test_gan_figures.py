@@ -1,0 +1,100 @@
+"""Notebook 02's training with the Frechet distance and its figures (helpers.gan_figures)."""
+
+from __future__ import annotations
+
+import matplotlib
+import pytest
+import torch
+
+from helpers import gan, gan_figures, synthetic
+from helpers.training import History, Snapshots
+
+matplotlib.use("Agg")
+
+
+class _MeanScorer:
+    """Stands in for a FrechetScorer: the 'distance' is the generated images' mean, and every
+    call is kept."""
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    def of_generator(self, generate, n: int) -> float:
+        with torch.no_grad():
+            value = generate(n).mean().item()
+        self.calls.append(value)
+        return value
+
+
+def test_train_with_frechet_scores_the_untrained_generator_then_every_evaluation():
+    images, _ = synthetic.house_numbers(16, seed=0)
+    scorer = _MeanScorer()
+    torch.manual_seed(5)
+    generator = gan.Generator(8, width=4)
+    fd_init, result, snaps = gan_figures.train_with_frechet(
+        "w", generator, gan.Critic(width=4), images, scorer,
+        fd_samples=4, seed=0, device="cpu", iterations=2, batch_size=4, n_critic=1,
+        eval_every=1, progress=False,
+    )  # fmt: skip
+    assert fd_init == scorer.calls[0]
+    steps, fds = result.history.series("frechet_distance")
+    assert steps == [1, 2] and fds == pytest.approx(scorer.calls[1:])
+    assert sorted(snaps.items) == [0, 1, 2]
+
+
+def _snapshots(steps=(0, 5, 10), n: int = 4) -> Snapshots:
+    snaps = Snapshots()
+    for step in steps:
+        snaps.add(step, torch.full((n, 1, 28, 28), step * 20, dtype=torch.uint8))
+    return snaps
+
+
+def test_plot_samples_over_training_one_row_per_snapshot():
+    fig = gan_figures.plot_samples_over_training(_snapshots(), "t", n=3, columns=5)
+    assert [ax.get_ylabel() for ax in fig.axes] == ["iteration 0", "iteration 5", "iteration 10"]
+
+
+def _gan_history() -> History:
+    history = History()
+    for step in (10, 20, 30):
+        history.add(step, {"d_real": 0.9 - step / 100, "d_fake": step / 100, "wasserstein": 1.0})
+        history.add(step, {"lp": 0.01 * step, "frechet_distance": 100.0 / step})
+    return history
+
+
+def test_plot_discriminator_curves_and_the_optimum():
+    ax = gan_figures.plot_discriminator(_gan_history()).axes[0]
+    ys = [list(line.get_ydata()) for line in ax.get_lines()]
+    assert pytest.approx([0.8, 0.7, 0.6]) in ys and pytest.approx([0.1, 0.2, 0.3]) in ys
+    assert [0.5, 0.5] in ys  # the optimum's line
+    assert any(t.get_text() == "1/2: the optimum" for t in ax.texts)
+
+
+def test_plot_wgan_curves_start_the_distance_at_initialisation():
+    fig = gan_figures.plot_wgan_curves(_gan_history(), fd_init=400.0, floor=2.0)
+    assert len(fig.axes) == 3
+    generator, floor = fig.axes[2].get_lines()[:2]
+    assert generator.get_xdata().tolist() == [0, 10, 20, 30]
+    assert generator.get_ydata()[0] == 400.0
+    assert floor.get_ydata().tolist() == [2.0, 2.0]
+
+
+def test_interpolation_rows_end_at_the_two_codes():
+    torch.manual_seed(0)
+    generator = gan.MLPGenerator(latent_dim=6, hidden=4).eval()
+    alphas = torch.linspace(0, 1, 5)
+    torch.manual_seed(1)
+    rows, middles, (z0, z1) = gan_figures.interpolation_rows(generator, alphas, 2)
+    assert list(rows) == ["latent 1", "slerp 1", "data 1", "latent 2", "slerp 2", "data 2"]
+    with torch.no_grad():
+        ends = generator(torch.stack([z0, z1]))
+    for name in ("latent 1", "slerp 1", "data 1"):
+        assert rows[name].shape == (5, 1, 28, 28)
+        torch.testing.assert_close(rows[name][0], ends[0], atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(rows[name][-1], ends[1], atol=1e-5, rtol=1e-4)
+    assert len(middles["latent"]) == 2
+    torch.testing.assert_close(middles["data"][1], rows["data 2"][2])
+    torch.manual_seed(1)
+    assert torch.equal(
+        gan_figures.interpolation_rows(generator, alphas, 2)[0]["data 2"], rows["data 2"]
+    )
