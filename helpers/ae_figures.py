@@ -1,0 +1,306 @@
+"""The runs, figures and tables of ``04_autoencoders``, so that its cells read as the story.
+
+:class:`AERuns` trains the autoencoder and the VAEs on one split and keeps them by name;
+:func:`plot_beta_0_vs_10`, :func:`plot_beta_sweep`, :func:`plot_tuned_curves` and
+:func:`plot_interpolation` draw the notebook's figures; :func:`results_table` its table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import matplotlib.pyplot as plt
+import torch
+from matplotlib.figure import Figure
+from torch import Tensor, nn
+
+from . import frechet, interactive, plots, vae
+from .batches import to_float
+from .profiles import AEBudget
+from .training import TrainResult
+from .workbook import seed_everything
+
+__all__ = [
+    "AERuns",
+    "interpolation_pairs",
+    "interpolation_rows",
+    "latent_path",
+    "midpoint_confidence",
+    "mnist_scorer",
+    "plot_beta_0_vs_10",
+    "plot_beta_sweep",
+    "plot_interpolation",
+    "plot_tuned_curves",
+    "results_table",
+]
+
+
+def mnist_scorer(
+    images: Tensor,
+    labels: Tensor,
+    test_images: Tensor,
+    budget: AEBudget,
+    *,
+    device: torch.device | str,
+    checkpoint_dir: str,
+    force: bool = False,
+) -> tuple[frechet.FrechetScorer, float]:
+    """:func:`helpers.frechet.build_scorer` with the budget's classifier (``classifier_mnist``):
+    trained on ``images`` (N, 1, 28, 28) uint8 and ``labels`` (N,), scored against the first
+    ``budget.fd_samples`` of ``test_images``. Returns ``(scorer, floor)``."""
+    return frechet.build_scorer(
+        images,
+        labels,
+        test_images[: budget.fd_samples],
+        epochs=budget.classifier_epochs,
+        width=budget.classifier_width,
+        device=device,
+        checkpoint_dir=checkpoint_dir,
+        name="classifier_mnist",
+        force=force,
+    )
+
+
+@dataclass
+class AERuns:
+    """The autoencoder and VAEs of one notebook run, trained on ``x_train`` (N, 1, 28, 28)
+    uint8 and validated on ``x_valid``; ``models`` and ``results`` keep them by name."""
+
+    budget: AEBudget
+    x_train: Tensor
+    x_valid: Tensor
+    device: torch.device | str = "cpu"
+    seed: int = 0
+    checkpoint_dir: str | None = None
+    force: bool = False
+    models: dict[str, nn.Module] = field(default_factory=dict)
+    results: dict[str, TrainResult] = field(default_factory=dict)
+
+    def make(self, kind: str) -> nn.Module:
+        """A fresh, seeded model: ``"ae"`` (:class:`~helpers.vae.MLPAutoencoder`) or ``"vae"``
+        (:class:`~helpers.vae.CourseVAE`), of the budget's latent size and width."""
+        seed_everything(self.seed)
+        cls = vae.MLPAutoencoder if kind == "ae" else vae.CourseVAE
+        return cls(self.budget.latent_dim, self.budget.hidden)
+
+    def fit(self, name: str, model: nn.Module, beta: float = 1.0) -> nn.Module:
+        """Train ``model`` as run ``name`` with weight ``beta`` on the KL (resumes from its
+        checkpoint), keep it and its result, and return it."""
+        seed_everything(self.seed)
+        result, _ = vae.train_vae(
+            name,
+            model,
+            self.x_train,
+            self.x_valid,
+            epochs=self.budget.epochs,
+            batch_size=self.budget.batch_size,
+            lr=self.budget.lr,
+            beta=beta,
+            binary=False,
+            device=self.device,
+            seed=self.seed,
+            checkpoint_dir=self.checkpoint_dir,
+            force=self.force,
+        )
+        self.models[name], self.results[name] = model, result
+        return model
+
+    def prior_fd(self, model: nn.Module, scorer: frechet.FrechetScorer) -> float:
+        """Frechet distance of ``budget.fd_samples`` decoder means of z ~ N(0, I) (drawn from
+        torch's global generator) to ``scorer``'s reference."""
+
+        def draw(n: int) -> Tensor:
+            return vae.prior_samples(model, n, device=self.device)[0] * 2 - 1
+
+        return scorer.of_generator(draw, self.budget.fd_samples)
+
+    def sweep(
+        self, betas: Sequence[float], scorer: frechet.FrechetScorer
+    ) -> dict[float, dict[str, float]]:
+        """One VAE per beta (``vae_sweep_beta_<beta>``), each scored on the validation split:
+        ``{beta: {"fd": FD of prior samples, "recon": reconstruction error}}``."""
+        x_valid = to_float(self.x_valid, "unit").to(self.device)
+        out = {}
+        for beta in betas:
+            model = self.fit(f"vae_sweep_beta_{beta:g}", self.make("vae"), beta=beta)
+            out[beta] = {
+                "fd": self.prior_fd(model, scorer),
+                "recon": vae.reconstruction_error(model, x_valid),
+            }
+        return out
+
+    def test_entry(
+        self, name: str, x_test: Tensor, scorer: frechet.FrechetScorer
+    ) -> dict[str, float]:
+        """The metrics.json entry of run ``name`` on ``x_test`` (N, 1, 28, 28) in [0, 1]:
+        reconstruction error, FD of prior samples, training time, and for VAEs the KL and the
+        (Bernoulli) ELBO."""
+        model = self.models[name]
+        entry = {
+            "reconstruction_error": vae.reconstruction_error(model, x_test),
+            "frechet_distance": self.prior_fd(model, scorer),
+            "train_seconds": round(self.results[name].seconds, 1),
+        }
+        if name != "autoencoder":
+            torch.manual_seed(self.seed)
+            batches = [(x_test[i : i + 1000], None) for i in range(0, len(x_test), 1000)]
+            terms = vae.evaluate_elbo(model, batches)
+            entry.update(kl=terms["kl"], test_elbo=terms["elbo"])
+        return entry
+
+
+def plot_beta_0_vs_10(results: Mapping[str, TrainResult]) -> Figure:
+    """Validation reconstruction term and KL per epoch of ``vae_beta_0`` and ``vae_beta_10``."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained")
+    for name in ("vae_beta_0", "vae_beta_10"):
+        h = results[name].history
+        plots.plot_curves(
+            {name: h.series("valid_recon", x="epoch")},
+            ax=axes[0],
+            xlabel="epoch",
+            ylabel="E_q log p(x|z) (nats)",
+            title="reconstruction term (validation)",
+        )
+        plots.plot_curves(
+            {name: h.series("valid_kl", x="epoch")},
+            ax=axes[1],
+            xlabel="epoch",
+            ylabel="KL (nats)",
+            title="KL term (validation)",
+            logy=True,
+        )
+    for ax in axes:
+        ax.get_lines()[0].set_label("beta = 0")
+        ax.get_lines()[1].set_label("beta = 10")
+    plots.place_legend(axes[1], "right")
+    return fig
+
+
+def plot_beta_sweep(sweep: Mapping[float, Mapping[str, float]], best_beta: float) -> Figure:
+    """Validation FD of prior samples and reconstruction error against beta (log axis)."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), layout="constrained")
+    betas = list(sweep)
+    plots.plot_curves(
+        {"validation FD of prior samples": (betas, [sweep[b]["fd"] for b in betas])},
+        ax=axes[0],
+        xlabel="beta",
+        ylabel="Frechet distance",
+        title=f"prior samples vs validation (best beta = {best_beta:g})",
+    )
+    plots.plot_curves(
+        {"validation reconstruction error": (betas, [sweep[b]["recon"] for b in betas])},
+        ax=axes[1],
+        xlabel="beta",
+        title="reconstruction error (sum of squares)",
+    )
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.minorticks_off()
+        ax.set_xticks(betas, [f"{b:g}" for b in betas])
+    return fig
+
+
+def plot_tuned_curves(results: Mapping[str, TrainResult], best_beta: float) -> Figure:
+    """Validation ELBO, reconstruction term and KL per epoch of beta = 0, 10 and the tuned beta
+    (``vae_beta_tuned``)."""
+    fig, axes = plt.subplots(1, 3, figsize=(15, 3.6), layout="constrained")
+    runs = [(0, "vae_beta_0"), (10, "vae_beta_10"), (best_beta, "vae_beta_tuned")]
+    for key, ax, title in [
+        ("valid_elbo", axes[0], "ELBO (beta = 1), nats"),
+        ("valid_recon", axes[1], "E_q log p(x|z), nats"),
+        ("valid_kl", axes[2], "KL(q(z|x) || p(z)), nats"),
+    ]:
+        plots.plot_curves(
+            {f"beta = {b:g}": results[n].history.series(key, x="epoch") for b, n in runs},
+            ax=ax,
+            xlabel="epoch",
+            ylabel=title,
+            title=f"{title.split(',')[0]} on validation",
+            logy=key == "valid_kl",
+            legend=None,
+        )
+    plots.place_legend(axes[2], "right")
+    fig.suptitle(f"Training curves: beta = 0, 10 and the tuned beta = {best_beta:g}")
+    return fig
+
+
+def _cell(entry: Mapping[str, Any], key: str) -> str:
+    return f"{entry[key]:.2f}" if key in entry else "n/a (no KL: not a VAE)"
+
+
+def results_table(metrics: Mapping[str, Mapping[str, Any]], names: Sequence[str]) -> str:
+    """A markdown table of the test metrics of runs ``names`` (the AE's KL and ELBO: n/a)."""
+    rows = [
+        f"| {n} | {metrics[n]['reconstruction_error']:.2f} | {_cell(metrics[n], 'kl')} | "
+        f"{_cell(metrics[n], 'test_elbo')} | {metrics[n]['frechet_distance']:.2f} |"
+        for n in names
+    ]
+    return (
+        '| model | reconstruction error | KL | Bernoulli "ELBO" | FD of prior samples |\n'
+        "|---|---|---|---|---|\n" + "\n".join(rows)
+    )
+
+
+def interpolation_pairs(labels: Tensor, n: int = 3, among: int = 40) -> list[tuple[int, int]]:
+    """``n`` disjoint pairs of indices among the first ``among`` labels (N,) whose two labels
+    differ, in order."""
+    pairs: list[tuple[int, int]] = []
+    used: set[int] = set()
+    for i in range(among):
+        for j in range(i + 1, among):
+            if len(pairs) < n and labels[i] != labels[j] and not {i, j} & used:
+                pairs.append((i, j))
+                used |= {i, j}
+    return pairs
+
+
+def latent_path(model: nn.Module, x_pair: Tensor, alphas: Sequence[float] | Tensor) -> Tensor:
+    """Decoder means along (1 - alpha) z0 + alpha z1 between the codes (posterior means) of
+    the two images ``x_pair`` (2, 1, 28, 28): (A, 1, 28, 28) for A alphas."""
+    with torch.no_grad():
+        z = model.encode(x_pair)[0]
+    return interactive.interpolate_latent(lambda c: vae.decoder_means(model, c), z[0], z[1], alphas)
+
+
+def interpolation_rows(
+    models: Mapping[str, nn.Module],
+    x: Tensor,
+    labels: Tensor,
+    pairs: Sequence[tuple[int, int]],
+    alphas: Sequence[float] | Tensor,
+) -> dict[str, Tensor]:
+    """For each pair of images of ``x`` (N, 1, 28, 28) and each labelled model, the path
+    between them (:func:`latent_path`), as ``{"<model> <digit>-><digit>": (A, 1, 28, 28)}``."""
+    rows = {}
+    for pair in pairs:
+        for label, model in models.items():
+            key = f"{label} {int(labels[pair[0]])}->{int(labels[pair[1]])}"
+            rows[key] = latent_path(model, x[list(pair)], alphas)
+    return rows
+
+
+def plot_interpolation(rows: Mapping[str, Tensor], alphas: Sequence[float] | Tensor) -> Figure:
+    """One row of images (A, 1, 28, 28) per path, the columns labelled by alpha."""
+    return plots.show_images(
+        rows,
+        column_labels=[f"{a:.1f}" for a in alphas],
+        column_title="alpha (the weight of the second image's code)",
+        title="AE vs VAE interpolation",
+    )
+
+
+def midpoint_confidence(
+    models: Mapping[str, nn.Module],
+    x: Tensor,
+    pairs: Sequence[tuple[int, int]],
+    classifier: frechet.FeatureClassifier,
+) -> dict[str, float]:
+    """For each labelled model, the classifier's mean confidence on the midpoints (alpha = 0.5)
+    of the paths between ``pairs`` of images of ``x`` (N, 1, 28, 28) in [0, 1]."""
+    middles = {
+        label: torch.stack([latent_path(model, x[list(pair)], [0.5])[0] for pair in pairs])
+        for label, model in models.items()
+    }
+    return {k: frechet.classify(classifier, v * 2 - 1)[1].mean().item() for k, v in middles.items()}

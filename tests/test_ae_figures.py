@@ -1,0 +1,112 @@
+"""The runs, figures and tables of 04_autoencoders (helpers.ae_figures)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pytest
+import torch
+
+from helpers import ae_figures, frechet, synthetic, vae
+from helpers.batches import to_float
+from helpers.profiles import AEBudget
+from helpers.training import History, TrainResult
+
+TINY = AEBudget(epochs=1, latent_dim=2, hidden=8, batch_size=16, fd_samples=32)
+
+
+def tiny_runs(tmp_path) -> ae_figures.AERuns:
+    images, _ = synthetic.digits(48, 0)
+    return ae_figures.AERuns(TINY, images[:32], images[32:], seed=0, checkpoint_dir=str(tmp_path))
+
+
+def fake_result(epochs: int = 3, offset: float = 0.0) -> TrainResult:
+    h = History()
+    for e in range(1, epochs + 1):
+        h.add(e, dict(valid_recon=-100.0 + e + offset, valid_kl=5.0 * e + offset,
+                      valid_elbo=-110.0 + e), epoch=e)  # fmt: skip
+    return TrainResult(history=h, steps=epochs, seconds=1.0)
+
+
+def test_make_is_seeded_and_fit_keeps_the_run(tmp_path):
+    runs = tiny_runs(tmp_path)
+    a, b = runs.make("ae"), runs.make("ae")
+    assert isinstance(a, vae.MLPAutoencoder) and isinstance(runs.make("vae"), vae.CourseVAE)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    model = runs.fit("autoencoder", a)
+    assert runs.models["autoencoder"] is model and runs.results["autoencoder"].steps > 0
+
+
+def test_sweep_and_test_entry(tmp_path):
+    runs = tiny_runs(tmp_path)
+    images, labels = synthetic.digits(64, 1)
+    model = frechet.train_feature_classifier(images, labels, epochs=1, width=4, progress=False)
+    scorer = frechet.FrechetScorer(model, runs.x_valid)
+    sweep = runs.sweep((0.5, 2.0), scorer)
+    assert list(sweep) == [0.5, 2.0] and set(sweep[2.0]) == {"fd", "recon"}
+    assert set(runs.models) == {"vae_sweep_beta_0.5", "vae_sweep_beta_2"}
+    x = to_float(runs.x_valid, "unit")
+    entry = runs.test_entry("vae_sweep_beta_2", x, scorer)
+    assert {"reconstruction_error", "frechet_distance", "train_seconds", "kl", "test_elbo"} <= set(
+        entry
+    )
+    assert entry["reconstruction_error"] == pytest.approx(
+        vae.reconstruction_error(runs.models["vae_sweep_beta_2"], x)
+    )
+
+
+def test_results_table_says_n_a_for_the_autoencoder():
+    metrics = {
+        "autoencoder": {"reconstruction_error": 1.0, "frechet_distance": 9.0},
+        "vae": {"reconstruction_error": 2.0, "frechet_distance": 3.0, "kl": 4.0, "test_elbo": -5},
+    }
+    rows = ae_figures.results_table(metrics, ["autoencoder", "vae"]).splitlines()
+    assert len(rows) == 4
+    assert (
+        rows[2] == "| autoencoder | 1.00 | n/a (no KL: not a VAE) | n/a (no KL: not a VAE) | 9.00 |"
+    )
+    assert rows[3] == "| vae | 2.00 | 4.00 | -5.00 | 3.00 |"
+
+
+def test_interpolation_pairs_are_disjoint_and_of_different_digits():
+    labels = torch.tensor([1, 1, 2, 1, 3, 3, 4])
+    pairs = ae_figures.interpolation_pairs(labels, n=3, among=7)
+    assert pairs == [(0, 2), (1, 4), (3, 5)]
+    assert all(labels[i] != labels[j] for i, j in pairs)
+
+
+def test_latent_path_ends_at_the_decoded_codes():
+    torch.manual_seed(0)
+    model = vae.CourseVAE(2, 8)
+    x = torch.rand(2, 1, 28, 28)
+    path = ae_figures.latent_path(model, x, [0.0, 0.5, 1.0])
+    assert path.shape == (3, 1, 28, 28)
+    with torch.no_grad():
+        z = model.encode(x)[0]
+    assert torch.allclose(path[0], vae.decoder_means(model, z[:1])[0], atol=1e-6)
+    assert torch.allclose(path[2], vae.decoder_means(model, z[1:])[0], atol=1e-6)
+    rows = ae_figures.interpolation_rows(
+        {"AE": model, "VAE": model}, x, torch.tensor([3, 7]), [(0, 1)], [0.0, 1.0]
+    )
+    assert list(rows) == ["AE 3->7", "VAE 3->7"]
+
+
+def test_midpoint_confidence_is_a_probability_per_model():
+    torch.manual_seed(0)
+    model = vae.CourseVAE(2, 8)
+    classifier = frechet.FeatureClassifier(1, width=4)
+    x = torch.rand(4, 1, 28, 28)
+    conf = ae_figures.midpoint_confidence({"AE": model}, x, [(0, 1), (2, 3)], classifier)
+    assert set(conf) == {"AE"} and 0.1 <= conf["AE"] <= 1.0
+
+
+def test_curve_figures_draw_each_run():
+    results = {n: fake_result(offset=k) for k, n in
+               enumerate(["vae_beta_0", "vae_beta_10", "vae_beta_tuned"])}  # fmt: skip
+    fig = ae_figures.plot_beta_0_vs_10(results)
+    assert [len(ax.get_lines()) for ax in fig.axes] == [2, 2]
+    fig = ae_figures.plot_tuned_curves(results, 2.0)
+    assert [len(ax.get_lines()) for ax in fig.axes] == [3, 3, 3]
+    sweep = {0.5: {"fd": 3.0, "recon": 1.0}, 2.0: {"fd": 2.0, "recon": 4.0}}
+    fig = ae_figures.plot_beta_sweep(sweep, 2.0)
+    assert list(fig.axes[0].get_lines()[0].get_ydata()) == [3.0, 2.0]
+    plt.close("all")
