@@ -13,28 +13,60 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import torch
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from torch import Tensor, nn
 
 from . import frechet, interactive, plots, vae
 from .batches import to_float
+from .dataset_figures import dataset_title
 from .profiles import AEBudget
 from .training import TrainResult
 from .workbook import seed_everything
 
 __all__ = [
+    "IMAGE_SCALE",
     "AERuns",
+    "dataset_name",
+    "epoch_axis",
     "interpolation_pairs",
     "interpolation_rows",
     "latent_path",
     "midpoint_confidence",
     "mnist_scorer",
+    "model_labels",
     "plot_beta_0_vs_10",
     "plot_beta_sweep",
     "plot_interpolation",
     "plot_tuned_curves",
     "results_table",
 ]
+
+
+# Inches per image in the rows of images (plots.show_images' scale): 12 images and their row
+# labels then fit in a report page's width (under 7 in).
+IMAGE_SCALE = 0.42
+
+
+def dataset_name(data: str) -> str:
+    """How titles name the notebook's data: "MNIST" on real data, else "MNIST stand-in"."""
+    return dataset_title("mnist", data)
+
+
+def model_labels(best_beta: float) -> dict[str, str]:
+    """Each run's name in words, for figures and tables; the tuned VAE shows its beta."""
+    return {
+        "autoencoder": "autoencoder",
+        "vae_beta_0": "VAE, beta = 0",
+        "vae_beta_10": "VAE, beta = 10",
+        "vae_beta_tuned": f"VAE, beta = {best_beta:g} (tuned)",
+    }
+
+
+def epoch_axis(ax: Axes) -> None:
+    """Integer ticks on ``ax``'s x axis (epochs), whatever the number of epochs."""
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def mnist_scorer(
@@ -151,9 +183,10 @@ class AERuns:
         return entry
 
 
-def plot_beta_0_vs_10(results: Mapping[str, TrainResult]) -> Figure:
-    """Validation reconstruction term and KL per epoch of ``vae_beta_0`` and ``vae_beta_10``."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained")
+def plot_beta_0_vs_10(results: Mapping[str, TrainResult], dataset: str = "MNIST") -> Figure:
+    """Validation reconstruction term and KL per epoch of ``vae_beta_0`` and ``vae_beta_10``,
+    trained on ``dataset`` (for the title)."""
+    fig, axes = plt.subplots(1, 2, figsize=(6.5, 3.3), layout="constrained")
     for name in ("vae_beta_0", "vae_beta_10"):
         h = results[name].history
         plots.plot_curves(
@@ -162,6 +195,7 @@ def plot_beta_0_vs_10(results: Mapping[str, TrainResult]) -> Figure:
             xlabel="epoch",
             ylabel="E_q log p(x|z) (nats)",
             title="reconstruction term (validation)",
+            legend=None,
         )
         plots.plot_curves(
             {name: h.series("valid_kl", x="epoch")},
@@ -170,59 +204,74 @@ def plot_beta_0_vs_10(results: Mapping[str, TrainResult]) -> Figure:
             ylabel="KL (nats)",
             title="KL term (validation)",
             logy=True,
+            legend=None,
         )
     for ax in axes:
-        ax.get_lines()[0].set_label("beta = 0")
-        ax.get_lines()[1].set_label("beta = 10")
-    plots.place_legend(axes[1], "right")
+        ax.get_lines()[0].set_label("VAE, beta = 0")
+        ax.get_lines()[1].set_label("VAE, beta = 10")
+        epoch_axis(ax)
+    fig.legend(
+        *axes[1].get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize=8
+    )
+    fig.suptitle(f"The two terms of the objective, {dataset}")
     return fig
 
 
-def plot_beta_sweep(sweep: Mapping[float, Mapping[str, float]], best_beta: float) -> Figure:
+def plot_beta_sweep(
+    sweep: Mapping[float, Mapping[str, float]], best_beta: float, dataset: str = "MNIST"
+) -> Figure:
     """Validation FD of prior samples and reconstruction error against beta (log axis)."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(6.5, 3.0), layout="constrained")
     betas = list(sweep)
     plots.plot_curves(
         {"validation FD of prior samples": (betas, [sweep[b]["fd"] for b in betas])},
         ax=axes[0],
         xlabel="beta",
         ylabel="Frechet distance",
-        title=f"prior samples vs validation (best beta = {best_beta:g})",
+        title=f"prior samples (best beta = {best_beta:g})",
     )
     plots.plot_curves(
         {"validation reconstruction error": (betas, [sweep[b]["recon"] for b in betas])},
         ax=axes[1],
         xlabel="beta",
-        title="reconstruction error (sum of squares)",
+        ylabel="sum of squared errors",
+        title="reconstruction error",
     )
     for ax in axes:
         ax.set_xscale("log")
         ax.minorticks_off()
         ax.set_xticks(betas, [f"{b:g}" for b in betas])
+    fig.suptitle(f"Tuning beta on the validation split, {dataset}")
     return fig
 
 
-def plot_tuned_curves(results: Mapping[str, TrainResult], best_beta: float) -> Figure:
+def plot_tuned_curves(
+    results: Mapping[str, TrainResult], best_beta: float, dataset: str = "MNIST"
+) -> Figure:
     """Validation ELBO, reconstruction term and KL per epoch of beta = 0, 10 and the tuned beta
-    (``vae_beta_tuned``)."""
-    fig, axes = plt.subplots(1, 3, figsize=(15, 3.6), layout="constrained")
-    runs = [(0, "vae_beta_0"), (10, "vae_beta_10"), (best_beta, "vae_beta_tuned")]
+    (``vae_beta_tuned``), one legend below the three panels."""
+    fig, axes = plt.subplots(1, 3, figsize=(6.8, 3.2), layout="constrained")
+    labels = model_labels(best_beta)
+    runs = ["vae_beta_0", "vae_beta_10", "vae_beta_tuned"]
     for key, ax, title in [
-        ("valid_elbo", axes[0], "ELBO (beta = 1), nats"),
-        ("valid_recon", axes[1], "E_q log p(x|z), nats"),
-        ("valid_kl", axes[2], "KL(q(z|x) || p(z)), nats"),
+        ("valid_elbo", axes[0], "ELBO (beta = 1)"),
+        ("valid_recon", axes[1], "E_q log p(x|z)"),
+        ("valid_kl", axes[2], "KL(q(z|x) || p(z))"),
     ]:
         plots.plot_curves(
-            {f"beta = {b:g}": results[n].history.series(key, x="epoch") for b, n in runs},
+            {labels[n]: results[n].history.series(key, x="epoch") for n in runs},
             ax=ax,
             xlabel="epoch",
-            ylabel=title,
-            title=f"{title.split(',')[0]} on validation",
+            ylabel="nats" if ax is axes[0] else "",
+            title=title,
             logy=key == "valid_kl",
             legend=None,
         )
-    plots.place_legend(axes[2], "right")
-    fig.suptitle(f"Training curves: beta = 0, 10 and the tuned beta = {best_beta:g}")
+        epoch_axis(ax)
+    fig.legend(
+        *axes[2].get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=8
+    )
+    fig.suptitle(f"Validation curves of three VAEs, {dataset}")
     return fig
 
 
@@ -230,11 +279,18 @@ def _cell(entry: Mapping[str, Any], key: str) -> str:
     return f"{entry[key]:.2f}" if key in entry else "n/a (no KL: not a VAE)"
 
 
-def results_table(metrics: Mapping[str, Mapping[str, Any]], names: Sequence[str]) -> str:
-    """A markdown table of the test metrics of runs ``names`` (the AE's KL and ELBO: n/a)."""
+def results_table(
+    metrics: Mapping[str, Mapping[str, Any]],
+    names: Sequence[str],
+    labels: Mapping[str, str] | None = None,
+) -> str:
+    """A markdown table of the test metrics of runs ``names``, each named by ``labels`` (the
+    AE's KL and ELBO: n/a)."""
+    labels = labels or {}
     rows = [
-        f"| {n} | {metrics[n]['reconstruction_error']:.2f} | {_cell(metrics[n], 'kl')} | "
-        f"{_cell(metrics[n], 'test_elbo')} | {metrics[n]['frechet_distance']:.2f} |"
+        f"| {labels.get(n, n)} | {metrics[n]['reconstruction_error']:.2f} | "
+        f"{_cell(metrics[n], 'kl')} | {_cell(metrics[n], 'test_elbo')} | "
+        f"{metrics[n]['frechet_distance']:.2f} |"
         for n in names
     ]
     return (
@@ -281,13 +337,16 @@ def interpolation_rows(
     return rows
 
 
-def plot_interpolation(rows: Mapping[str, Tensor], alphas: Sequence[float] | Tensor) -> Figure:
+def plot_interpolation(
+    rows: Mapping[str, Tensor], alphas: Sequence[float] | Tensor, title: str = "AE vs VAE"
+) -> Figure:
     """One row of images (A, 1, 28, 28) per path, the columns labelled by alpha."""
     return plots.show_images(
         rows,
         column_labels=[f"{a:.1f}" for a in alphas],
         column_title="alpha (the weight of the second image's code)",
-        title="AE vs VAE interpolation",
+        title=f"Interpolation: {title}",
+        scale=IMAGE_SCALE,
     )
 
 

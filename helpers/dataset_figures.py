@@ -1,4 +1,5 @@
-"""The figures of ``00_datasets``: one row of images per class, with the class names."""
+"""The figures of ``00_datasets`` (one row of images per class, with the class names) and the
+name of a dataset in figure titles (:func:`dataset_title`), which says "stand-in" on stand-ins."""
 
 from __future__ import annotations
 
@@ -10,7 +11,18 @@ from torch import Tensor
 from . import plots, synthetic
 from .data import DATASETS
 
-__all__ = ["CIFAR10_CLASSES", "class_names", "class_rows", "plot_classes"]
+__all__ = [
+    "CIFAR10_CLASSES",
+    "STANDIN_KINDS",
+    "class_names",
+    "class_rows",
+    "dataset_title",
+    "plot_classes",
+]
+
+SHORT_TITLES = {"binarized_mnist": "binarized MNIST", "mnist": "MNIST", "svhn": "SVHN"}
+# What each CIFAR-10 stand-in of helpers.synthetic.STANDINS shows, in words.
+STANDIN_KINDS = {"objects": "shapes", "grey_digits": "grey digits"}
 
 CIFAR10_CLASSES = (
     "airplane",
@@ -26,11 +38,25 @@ CIFAR10_CLASSES = (
 )
 
 
-def class_names(name: str, source: str) -> Sequence[str]:
-    """The names of the 10 classes of dataset ``name`` from ``source`` (``real`` or
-    ``synthetic``): CIFAR-10's, the shapes of its stand-in, else the digits 0-9."""
+def dataset_title(name: str, source: str, standin: str | None = None) -> str:
+    """How figure titles name dataset ``name`` from ``source`` (``real`` or ``synthetic``):
+    the dataset on real data ("CIFAR-10"), a stand-in on synthetic data ("SVHN stand-in",
+    "CIFAR-10 stand-in (grey digits)"; ``standin``: which CIFAR-10 stand-in, None: shapes)."""
+    if source == "real":
+        return DATASETS[name].title
+    title = f"{SHORT_TITLES.get(name, DATASETS[name].title)} stand-in"
     if name == "cifar10":
-        return CIFAR10_CLASSES if source == "real" else synthetic.OBJECT_CLASSES
+        title += f" ({STANDIN_KINDS.get(standin or 'objects', standin)})"
+    return title[0].upper() + title[1:]
+
+
+def class_names(name: str, source: str, standin: str | None = None) -> Sequence[str]:
+    """The names of the 10 classes of dataset ``name`` from ``source`` (``real`` or
+    ``synthetic``): CIFAR-10's, the shapes of its ``objects`` stand-in, else the digits 0-9."""
+    if name == "cifar10" and source == "real":
+        return CIFAR10_CLASSES
+    if name == "cifar10" and standin in (None, "objects"):
+        return synthetic.OBJECT_CLASSES
     return [str(k) for k in range(10)]
 
 
@@ -42,17 +68,23 @@ def class_rows(images: Tensor, labels: Tensor, per_class: int = 8) -> list[Tenso
 
 
 def plot_classes(
-    name: str, images: Tensor, labels: Tensor | None, source: str, per_class: int = 8
+    name: str,
+    images: Tensor,
+    labels: Tensor | None,
+    source: str,
+    per_class: int = 8,
+    *,
+    standin: str | None = None,
 ) -> Figure | None:
-    """One named row of ``per_class`` training images per class of dataset ``name``; ``None``
-    for an unlabelled dataset or one with too few images of some class."""
+    """One named row of ``per_class`` training images (``images`` (N, C, H, W), ``labels``
+    (N,)) per class of dataset ``name``, titled by :func:`dataset_title`; ``None`` for an
+    unlabelled dataset or one with too few images of some class."""
     rows = None if labels is None else class_rows(images, labels, per_class)
     if rows is None:
         return None
-    names = class_names(name, source)
-    kind = "real" if source == "real" else "stand-in"
+    names = class_names(name, source, standin)
     return plots.show_images(
         {f"{k}: {names[k]}": rows[k] for k in range(10)},
-        title=f"{DATASETS[name].title} ({kind}): one class per row",
+        title=f"{dataset_title(name, source, standin)}: one class per row",
         scale=0.5,
     )

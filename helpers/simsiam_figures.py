@@ -13,16 +13,22 @@ from collections.abc import Mapping
 from typing import Any
 
 import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from torch import Tensor
 
 from . import plots, simsiam
+from .dataset_figures import dataset_title
 from .profiles import SimSiamBudget, SimSiamRecipe, get_profile
 from .training import TrainResult
 
 __all__ = [
+    "RUN_LABELS",
     "WORKBOOK_RUN",
     "answers",
+    "dataset_name",
+    "epoch_axis",
     "plot_knn_accuracy",
     "plot_loss",
     "plot_output_std",
@@ -34,6 +40,26 @@ __all__ = [
 ]
 
 WORKBOOK_RUN = "stop_gradient_workbook"  # run (a) again, with the workbook's recipe
+
+# What each run is, in words, for legends and tables (the run names are code names).
+RUN_LABELS = {
+    "stop_gradient": "(a) stop-gradient, trained predictor",
+    "no_stop_gradient": "(b) no stop-gradient",
+    "no_pred_mlp": "(c) identity predictor",
+    "fixed_random_init": "(d) frozen random predictor",
+    WORKBOOK_RUN: "(a) with the workbook's recipe",
+}
+
+
+def dataset_name(data: str, standin: str | None = None) -> str:
+    """How titles name the data of Problem 3: "CIFAR-10" on real data, else the stand-in
+    (``standin``: the budget's, None for the shapes), e.g. "CIFAR-10 stand-in (grey digits)"."""
+    return dataset_title("cifar10", data, standin)
+
+
+def epoch_axis(ax: Axes) -> None:
+    """Integer ticks on ``ax``'s x axis (epochs), whatever the number of epochs."""
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def setup_text(
@@ -109,12 +135,8 @@ def train_runs(
 
 
 def run_labels(names: list[str] | Mapping[str, Any]) -> dict[str, str]:
-    """The legend label of each run name: its letter and name."""
-    labels = {
-        name: what.split(" ", 1)[0] + " " + name for name, (_, _, what) in simsiam.RUNS.items()
-    }
-    labels[WORKBOOK_RUN] = "(a) stop_gradient, workbook recipe"
-    return {name: labels.get(name, name) for name in names}
+    """The legend label of each run name, in words (:data:`RUN_LABELS`)."""
+    return {name: RUN_LABELS.get(name, name.replace("_", " ")) for name in names}
 
 
 def series(
@@ -132,54 +154,73 @@ def _course_runs(results: Mapping[str, TrainResult]) -> dict[str, TrainResult]:
     return {n: r for n, r in results.items() if n in simsiam.RUNS}
 
 
-def plot_loss(results: Mapping[str, TrainResult], labels: Mapping[str, str]) -> Figure:
-    """The training loss of runs (a)-(d) against the epoch."""
-    return plots.plot_curves(
+def plot_loss(
+    results: Mapping[str, TrainResult], labels: Mapping[str, str], dataset: str = "CIFAR-10"
+) -> Figure:
+    """The training loss of runs (a)-(d) against the epoch, on ``dataset`` (for the title)."""
+    fig = plots.plot_curves(
         series("loss", _course_runs(results), labels),
         xlabel="epoch",
-        ylabel="loss",
-        title="Training loss (-1 = views agree perfectly)",
+        ylabel="loss (-1: views agree perfectly)",
+        title=f"Training loss, {dataset}",
+        legend="below",
     )
+    epoch_axis(fig.axes[0])
+    return fig
 
 
 def plot_knn_accuracy(
-    results: Mapping[str, TrainResult], labels: Mapping[str, str], raw_knn: float
+    results: Mapping[str, TrainResult],
+    labels: Mapping[str, str],
+    raw_knn: float,
+    dataset: str = "CIFAR-10",
 ) -> Figure:
     """Two panels: the kNN accuracy of the backbone's features and of the projector's output z
-    of every run, against the epoch, with raw pixels' accuracy and chance as lines."""
-    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), sharey=True, layout="constrained")
+    of every run, against the epoch, with raw pixels' accuracy and chance as lines; one legend
+    below both. 6.4 in wide: within a report page (6.5 in), so its fonts print at their size."""
+    fig, axes = plt.subplots(1, 2, figsize=(6.4, 4.2), sharey=True, layout="constrained")
     plots.plot_curves(
         series("knn_accuracy", results, labels),
         ax=axes[0],
         xlabel="epoch",
         ylabel="kNN accuracy (%)",
-        title="kNN accuracy, backbone features",
+        title="backbone features",
         legend=None,
     )
     plots.plot_curves(
         series("knn_accuracy_z", results, labels),
         ax=axes[1],
         xlabel="epoch",
-        title="kNN accuracy, projector output z",
+        title="projector output z",
+        legend=None,
     )
     for ax in axes:
         ax.axhline(raw_knn, color="grey", ls="--", lw=1, label=f"raw pixels ({raw_knn:.0f}%)")
         ax.axhline(10, color="grey", ls=":", lw=1, label="chance (10%)")
-    plots.place_legend(axes[1], "right")
+        epoch_axis(ax)
+    fig.legend(
+        *axes[1].get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize=8
+    )
+    fig.suptitle(f"kNN accuracy, {dataset}")
     return fig
 
 
 def plot_output_std(
-    results: Mapping[str, TrainResult], labels: Mapping[str, str], dim: int
+    results: Mapping[str, TrainResult],
+    labels: Mapping[str, str],
+    dim: int,
+    dataset: str = "CIFAR-10",
 ) -> Figure:
     """The std of the normalised projector output x sqrt(dim) of runs (a)-(d), per epoch."""
     fig = plots.plot_curves(
         series("output_std", _course_runs(results), labels, math.sqrt(dim)),
         xlabel="epoch",
         ylabel="std of normalised z x sqrt(d)",
-        title="Output std (1: spread, 0: collapsed)",
+        title=f"Output std (1: spread, 0: collapsed), {dataset}",
+        legend="below",
     )
     fig.axes[0].set_ylim(0, 1.1)
+    epoch_axis(fig.axes[0])
     return fig
 
 

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import pytest
 import torch
 
-from helpers import ae_figures, frechet, synthetic, vae
+from helpers import ae_figures, frechet, plots, synthetic, vae
 from helpers.batches import to_float
 from helpers.profiles import AEBudget
 from helpers.training import History, TrainResult
@@ -110,3 +110,89 @@ def test_curve_figures_draw_each_run():
     fig = ae_figures.plot_beta_sweep(sweep, 2.0)
     assert list(fig.axes[0].get_lines()[0].get_ydata()) == [3.0, 2.0]
     plt.close("all")
+
+
+def saved_width(fig, tmp_path, name: str) -> int:
+    """The width in pixels of ``fig`` saved as the workbook saves figures (200 dpi)."""
+    from PIL import Image
+
+    from helpers import plots
+
+    plots.save_figure(fig, name, directory=tmp_path)
+    with Image.open(tmp_path / f"{name}.png") as image:
+        return image.size[0]
+
+
+def three_vaes(epochs: int = 8) -> dict[str, TrainResult]:
+    names = ["vae_beta_0", "vae_beta_10", "vae_beta_tuned"]
+    return {n: fake_result(epochs, offset=k) for k, n in enumerate(names)}
+
+
+def test_labels_are_words_and_the_tuned_vae_shows_its_beta():
+    labels = ae_figures.model_labels(0.5)
+    assert labels["vae_beta_tuned"] == "VAE, beta = 0.5 (tuned)"
+    assert all("_" not in label for label in labels.values())
+    fig = ae_figures.plot_tuned_curves(three_vaes(), 0.5)
+    shown = fig.legends[0].get_texts() if fig.legends else fig.axes[-1].get_legend().get_texts()
+    assert "VAE, beta = 0.5 (tuned)" in [t.get_text() for t in shown]
+    plt.close("all")
+
+
+@pytest.mark.parametrize("epochs", [6, 8, 20])
+def test_epoch_axes_have_integer_ticks(epochs):
+    results = three_vaes(epochs)
+    for fig in [ae_figures.plot_beta_0_vs_10(results), ae_figures.plot_tuned_curves(results, 2)]:
+        fig.canvas.draw()
+        for ax in fig.axes:
+            low, high = sorted(ax.get_xlim())
+            ticks = [t for t in ax.get_xticks() if low <= t <= high]
+            assert ticks and all(float(t).is_integer() for t in ticks), ax.get_xticks()
+    plt.close("all")
+
+
+def test_figures_fit_a_report_page(tmp_path):
+    results = three_vaes()
+    sweep = {b: {"fd": 1.0 / b, "recon": b} for b in (0.25, 0.5, 1.0, 2.0, 4.0)}
+    figures = {
+        "b010": ae_figures.plot_beta_0_vs_10(results),
+        "sweep": ae_figures.plot_beta_sweep(sweep, 0.5),
+        "tuned": ae_figures.plot_tuned_curves(results, 0.25),
+    }
+    x = torch.rand(12, 1, 28, 28)
+    labels = ae_figures.model_labels(0.25)
+    figures["rows"] = plots.show_images(
+        {"test images": x, **{labels[n]: x for n in labels}, "AE decodes z ~ N(0, I)": x},
+        title="Reconstructions of the same test images, MNIST stand-in",
+        scale=ae_figures.IMAGE_SCALE,
+    )
+    rows = {f"VAE {a}->{a + 1}": x[:11] for a in range(6)}
+    figures["interpolation"] = ae_figures.plot_interpolation(
+        rows, torch.linspace(0, 1, 11), f"AE vs {labels['vae_beta_tuned']}, MNIST stand-in"
+    )
+    for name, fig in figures.items():
+        assert saved_width(fig, tmp_path, name) <= 1500, name
+    plt.close("all")
+
+
+def test_titles_say_stand_in_on_synthetic_data_and_mnist_on_real():
+    assert ae_figures.dataset_name("synthetic") == "MNIST stand-in"
+    assert ae_figures.dataset_name("real") == "MNIST"
+    results = three_vaes()
+    fig = ae_figures.plot_tuned_curves(results, 2.0, "MNIST stand-in")
+    assert fig.get_suptitle().endswith("MNIST stand-in")
+    fig = ae_figures.plot_beta_0_vs_10(results, "MNIST")
+    assert fig.get_suptitle().endswith(", MNIST")
+    plt.close("all")
+
+
+def test_committed_demo_figures_fit_a_report_page():
+    from pathlib import Path
+
+    from PIL import Image
+
+    folder = Path(__file__).resolve().parent.parent / "figures" / "demo" / "04_autoencoders"
+    pngs = sorted(folder.glob("*.png"))
+    assert pngs
+    for path in pngs:
+        with Image.open(path) as image:
+            assert image.size[0] <= 1500, (path.name, image.size)

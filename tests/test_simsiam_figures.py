@@ -98,3 +98,87 @@ def test_train_runs_trains_the_four_runs_then_a_with_the_workbook_recipe(tmp_pat
     )  # fmt: skip
     assert list(same) == list(simsiam.RUNS)
     assert all(r.loaded for r in same.values())  # resumed from the checkpoints
+
+
+def integer_ticks(ax) -> bool:
+    """Whether every x tick shown in ``ax``'s view is an integer (the figure drawn first)."""
+    ax.figure.canvas.draw()
+    low, high = sorted(ax.get_xlim())
+    ticks = [t for t in ax.get_xticks() if low <= t <= high]
+    return len(ticks) > 1 and all(float(t).is_integer() for t in ticks)
+
+
+def saved_width(fig, tmp_path, name: str) -> int:
+    """The width in pixels of ``fig`` saved as the workbook saves figures (200 dpi)."""
+    from PIL import Image
+
+    from helpers import plots
+
+    plots.save_figure(fig, name, directory=tmp_path)
+    with Image.open(tmp_path / f"{name}.png") as image:
+        return image.size[0]
+
+
+def test_labels_are_words_not_code_names():
+    labels = simsiam_figures.run_labels(fake_results())
+    assert all("_" not in label for label in labels.values()), labels
+    assert labels["no_pred_mlp"] == "(c) identity predictor"
+
+
+@pytest.mark.parametrize("epochs", [4, 16])
+def test_epoch_axes_have_integer_ticks(epochs):
+    results = fake_results(epochs)
+    labels = simsiam_figures.run_labels(results)
+    figures = [
+        simsiam_figures.plot_loss(results, labels),
+        simsiam_figures.plot_output_std(results, labels, 256),
+        simsiam_figures.plot_knn_accuracy(results, labels, 40.0),
+    ]
+    for fig in figures:
+        for ax in fig.axes:
+            assert integer_ticks(ax), (fig.axes[0].get_title(), ax.get_xticks())
+    plt.close("all")
+
+
+def test_figures_fit_a_report_page_and_the_knn_fonts_stay_readable(tmp_path):
+    results = fake_results(16)
+    labels = simsiam_figures.run_labels(results)
+    knn = simsiam_figures.plot_knn_accuracy(results, labels, 40.0)
+    # printed 6.5 in wide (a report page), every font keeps its size only if the figure is
+    # no wider than that; the smallest font is the legend's 8 pt
+    fonts = [t.get_fontsize() for t in knn.findobj(lambda a: hasattr(a, "get_fontsize"))]
+    assert min(fonts) >= 8
+    assert saved_width(knn, tmp_path, "knn") <= 6.6 * 200
+    for name, fig in [
+        ("loss", simsiam_figures.plot_loss(results, labels)),
+        ("std", simsiam_figures.plot_output_std(results, labels, 256)),
+    ]:
+        assert saved_width(fig, tmp_path, name) <= 1500, name
+    plt.close("all")
+
+
+def test_titles_name_the_stand_in_on_synthetic_data_and_cifar_on_real():
+    results = fake_results()
+    labels = simsiam_figures.run_labels(results)
+    standin = simsiam_figures.dataset_name("synthetic", "grey_digits")
+    assert standin == "CIFAR-10 stand-in (grey digits)"
+    assert simsiam_figures.dataset_name("real", "grey_digits") == "CIFAR-10"
+    loss = simsiam_figures.plot_loss(results, labels, standin)
+    knn = simsiam_figures.plot_knn_accuracy(results, labels, 40.0, standin)
+    std = simsiam_figures.plot_output_std(results, labels, 256, standin)
+    titles = [loss.axes[0].get_title(), knn.get_suptitle(), std.axes[0].get_title()]
+    assert all("CIFAR-10 stand-in (grey digits)" in t for t in titles), titles
+    plt.close("all")
+
+
+def test_committed_demo_figures_fit_a_report_page():
+    from pathlib import Path
+
+    from PIL import Image
+
+    folder = Path(__file__).resolve().parent.parent / "figures" / "demo" / "03_simsiam"
+    pngs = sorted(folder.glob("*.png"))
+    assert pngs
+    for path in pngs:
+        with Image.open(path) as image:
+            assert image.size[0] <= 1500, (path.name, image.size)
