@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from helpers import gan, precision, simsiam, synthetic, vae
+from helpers import gan, precision, simsiam, synthetic, vae, vae_training
 from helpers.precision import Precision, choose_precision
 from helpers.training import load_checkpoint
 
@@ -84,7 +84,7 @@ def _fp16_everywhere(monkeypatch, module):
 
 
 def test_train_vae_uses_the_helper_and_checkpoints_its_scaler(tmp_path, monkeypatch):
-    seen = _fp16_everywhere(monkeypatch, vae)
+    seen = _fp16_everywhere(monkeypatch, vae_training)
     images, _ = synthetic.digits(64, seed=0, binarized=True)
     result, _ = vae.train_vae(
         "v",
