@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from helpers import gan, graphs, simsiam, synthetic, vae, vae_training
+from helpers import gan, graphs, simsiam, simsiam_training, synthetic, vae, vae_training
 from helpers.augment import SimSiamAugment
 from helpers.graphs import (
     CaptureError,
@@ -330,7 +330,7 @@ class _Recording:
 def cpu_recording(monkeypatch):
     """Trainers take the ``cuda`` path on the CPU with fused optimizers (as on a GPU), and the
     recording is :class:`_Recording`."""
-    for module in (gan, vae_training, simsiam):
+    for module in (gan, vae_training, simsiam_training):
         monkeypatch.setattr(module, "optimizer_options", lambda *_: {"fused": True})
     monkeypatch.setattr(StepGraph, "_new_graph", lambda self: object())
     monkeypatch.setattr(StepGraph, "_recording", lambda self, graph: _Recording.context())
@@ -471,7 +471,7 @@ def test_trainers_with_fused_optimizers_keep_the_contract_over_changing_learning
 ):
     """As on a GPU: fused optimizers, learning rates as tensors, the optimizer's operations
     checked with the rest, over several steps with warm-up and decay."""
-    for module in (gan, vae_training, simsiam):
+    for module in (gan, vae_training, simsiam_training):
         monkeypatch.setattr(module, "optimizer_options", lambda *_: {"fused": True})
     static, eager = _numbers(train("static")), _numbers(train("eager"))
     assert len(static) == len(eager)
