@@ -222,7 +222,7 @@ def test_a_failed_capture_warns_and_trains_on_eagerly(monkeypatch):
     # No GPU here: warm-up runs the step on the buffers; the recording fails as it would
     # on a GPU for an operation that cannot be captured.
     def warm_up():
-        return graphed._unpack(graphed._pack(graphed.step(*graphed._inputs)).clone())
+        return graphed._unpack(graphed._pack(graphed._step(*graphed._inputs)).clone())
 
     monkeypatch.setattr(graphed, "_warm_up", warm_up)
     monkeypatch.setattr(graphed, "_capture", lambda: (_ for _ in ()).throw(RuntimeError("x")))
@@ -231,7 +231,7 @@ def test_a_failed_capture_warns_and_trains_on_eagerly(monkeypatch):
         for i in range(8):
             metrics.append(graphed(xs[i], ys[i]))
             scheduler.step()
-    assert graphed.mode == "eager" and not graphed.captured and graphed.eager_steps == 2
+    assert graphed.mode == "eager" and not graphed.captured and graphed._eager_steps == 2
     for a, b in zip(eager, metrics, strict=True):
         assert torch.equal(a["loss"], b["loss"])
     for p, q in zip(eager_model.parameters(), model.parameters(), strict=True):
