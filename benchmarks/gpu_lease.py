@@ -44,7 +44,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from helpers import gan, simsiam, synthetic, vae  # noqa: E402
+from helpers import gan, simsiam, synthetic, vae, vae_training  # noqa: E402
 from helpers.graphs import GraphMode  # noqa: E402
 from helpers.precision import Precision  # noqa: E402
 from helpers.profiles import Profile, get_profile  # noqa: E402
@@ -193,7 +193,7 @@ def resume_across_precisions(profile: Profile, device: torch.device) -> dict:
 
     def train(folder: str, precision: str, fail_second_eval: bool = False):
         torch.manual_seed(0)
-        evaluate, calls = vae.evaluate_elbo, []
+        evaluate, calls = vae_training.evaluate_elbo, []  # train_vae looks it up there
 
         def evaluate_or_fail(*args, **kwargs):
             calls.append(1)
@@ -201,7 +201,7 @@ def resume_across_precisions(profile: Profile, device: torch.device) -> dict:
                 raise KeyboardInterrupt  # stands for a lost runtime
             return evaluate(*args, **kwargs)
 
-        vae.evaluate_elbo = evaluate_or_fail
+        vae_training.evaluate_elbo = evaluate_or_fail
         try:
             return vae.train_vae(
                 "lease_resume", vae.CourseVAE(b.latent_dim, b.hidden), images, images[:64],
@@ -209,7 +209,7 @@ def resume_across_precisions(profile: Profile, device: torch.device) -> dict:
                 progress=False, snapshot_samples=1, precision=Precision(precision),
             )[0]  # fmt: skip
         finally:
-            vae.evaluate_elbo = evaluate
+            vae_training.evaluate_elbo = evaluate
 
     out: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as folder:

@@ -168,6 +168,97 @@ class MLPDiscriminator(nn.Module):
         return self.net(x).flatten()
 
 
+def _noise(generator: nn.Module, n: int, device: torch.device) -> Tensor:
+    """z ~ N(0, I) for ``n`` images, (n, latent_dim), from the device's generator."""
+    return torch.randn(n, generator.latent_dim, device=device)
+
+
+def _critic_step(
+    real: Tensor,
+    generator: nn.Module,
+    critic: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler,
+    *,
+    loss: Literal["wgan-lp", "vanilla"],
+    lam: float,
+    distance_fn: Callable[..., Tensor],
+    penalty_fn: Callable[..., Tensor],
+    precision: Precision,
+    device: torch.device,
+) -> dict[str, Tensor]:
+    """One critic update of :func:`train_gan` on ``real`` (B, C, H, W) in [-1, 1] and as many
+    images generated without gradients.
+
+    ``wgan-lp``: the critic maximises ``distance_fn - lam * penalty_fn`` (the penalty, a double
+    backward, in fp32). ``vanilla``: the binary cross-entropy of real and generated images in
+    one pass.
+
+    Returns:
+        the update's 0-d metrics: ``wasserstein`` and ``lp``, or ``d_real``, ``d_fake`` (mean
+        D(x) on the real and generated images) and ``d_loss``.
+    """
+    with torch.no_grad(), precision.autocast(device):
+        fake = generator(_noise(generator, real.shape[0], device)).float()
+    metrics: dict[str, Tensor] = {}
+    if loss == "wgan-lp":
+        with precision.autocast(device):
+            distance = distance_fn(real, fake, critic)
+        with full_precision(device):  # the double backward stays in fp32
+            penalty = penalty_fn(real, fake, critic)
+        critic_loss = -distance + lam * penalty  # the critic maximises W - lam * LP
+    else:
+        with precision.autocast(device):
+            scores = critic(torch.cat([real, fake])).float()
+        real_scores, fake_scores = scores[: real.shape[0]], scores[real.shape[0] :]
+        critic_loss = F.binary_cross_entropy_with_logits(
+            real_scores, torch.ones_like(real_scores)
+        ) + F.binary_cross_entropy_with_logits(fake_scores, torch.zeros_like(fake_scores))
+        metrics["d_real"] = torch.sigmoid(real_scores).mean().detach()
+        metrics["d_fake"] = torch.sigmoid(fake_scores).mean().detach()
+    precision.step(critic_loss, optimizer, scaler)
+    if loss == "wgan-lp":
+        metrics["wasserstein"] = distance.detach().float()
+        metrics["lp"] = penalty.detach()
+    else:
+        metrics["d_loss"] = critic_loss.detach()
+    return metrics
+
+
+def _generator_step(
+    batch_size: int,
+    generator: nn.Module,
+    critic: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler,
+    *,
+    loss: Literal["wgan-lp", "vanilla"],
+    precision: Precision,
+    device: torch.device,
+) -> Tensor:
+    """One generator update of :func:`train_gan` on ``batch_size`` generated images, the
+    critic's parameters frozen: ``-mean f(g(z))`` (``wgan-lp``) or the non-saturating
+    ``-log D(g(z))`` (``vanilla``).
+
+    Returns:
+        the generator's loss, 0-d, detached.
+    """
+    for p in critic.parameters():  # the generator's update leaves the critic alone
+        p.requires_grad_(False)
+    try:
+        with precision.autocast(device):
+            fake_scores = critic(generator(_noise(generator, batch_size, device))).float()
+        if loss == "wgan-lp":
+            g_loss = -fake_scores.mean()
+        else:
+            g_loss = F.binary_cross_entropy_with_logits(fake_scores, torch.ones_like(fake_scores))
+        precision.step(g_loss, optimizer, scaler)
+    finally:  # also when the step fails (a failed capture must not leave it frozen)
+        for p in critic.parameters():
+            p.requires_grad_(True)
+    return g_loss.detach()
+
+
 def train_gan(
     name: str,
     generator: nn.Module,
@@ -245,53 +336,19 @@ def train_gan(
 
     snapshot(0)
 
-    def noise(n: int) -> Tensor:
-        return torch.randn(n, generator.latent_dim, device=device)
-
     def train_step(index: Tensor) -> dict[str, Tensor]:
         """One generator update and the critic updates before it; ``index``: (updates * B,)."""
         metrics: dict[str, Tensor] = {}
         for j in range(updates):
             real, _ = batches.take(index[j * batch_size : (j + 1) * batch_size])
-            with torch.no_grad(), precision.autocast(device):
-                fake = generator(noise(real.shape[0])).float()
-            if loss == "wgan-lp":
-                with precision.autocast(device):
-                    distance = distance_fn(real, fake, critic)
-                with full_precision(device):  # the double backward stays in fp32
-                    penalty = penalty_fn(real, fake, critic)
-                critic_loss = -distance + lam * penalty  # the critic maximises W - lam * LP
-            else:
-                with precision.autocast(device):
-                    scores = critic(torch.cat([real, fake])).float()
-                real_scores, fake_scores = scores[: real.shape[0]], scores[real.shape[0] :]
-                critic_loss = F.binary_cross_entropy_with_logits(
-                    real_scores, torch.ones_like(real_scores)
-                ) + F.binary_cross_entropy_with_logits(fake_scores, torch.zeros_like(fake_scores))
-                metrics["d_real"] = torch.sigmoid(real_scores).mean().detach()
-                metrics["d_fake"] = torch.sigmoid(fake_scores).mean().detach()
-            precision.step(critic_loss, opt_c, scaler_c)
-        if loss == "wgan-lp":
-            metrics["wasserstein"] = distance.detach().float()
-            metrics["lp"] = penalty.detach()
-        else:
-            metrics["d_loss"] = critic_loss.detach()
-        for p in critic.parameters():  # the generator's update leaves the critic alone
-            p.requires_grad_(False)
-        try:
-            with precision.autocast(device):
-                fake_scores = critic(generator(noise(batch_size))).float()
-            if loss == "wgan-lp":
-                g_loss = -fake_scores.mean()
-            else:
-                g_loss = F.binary_cross_entropy_with_logits(
-                    fake_scores, torch.ones_like(fake_scores)
-                )
-            precision.step(g_loss, opt_g, scaler_g)
-        finally:  # also when the step fails (a failed capture must not leave it frozen)
-            for p in critic.parameters():
-                p.requires_grad_(True)
-        metrics["g_loss"] = g_loss.detach()
+            metrics = _critic_step(
+                real, generator, critic, opt_c, scaler_c, loss=loss, lam=lam,
+                distance_fn=distance_fn, penalty_fn=penalty_fn, precision=precision, device=device,
+            )  # fmt: skip
+        metrics["g_loss"] = _generator_step(
+            batch_size, generator, critic, opt_g, scaler_g, loss=loss, precision=precision,
+            device=device,
+        )  # fmt: skip
         return metrics
 
     mode = graphs or choose_graphs(device, precision, optimizers=[opt_c, opt_g], trainer="gan")

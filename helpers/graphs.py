@@ -217,8 +217,9 @@ class StepGraph:
         check_calls: ``static`` calls checked against the capture contract (at least 2).
 
     Calling it with tensors of the same shapes each time returns the step's metrics: fresh
-    tensors, safe to keep while later steps run. ``replays`` counts the steps replayed from a
-    recording.
+    tensors, safe to keep while later steps run. Its public surface is the call,
+    :meth:`release`, ``mode`` (how it runs now: ``eager`` after a failed capture), ``captured``
+    and ``replays`` (the steps replayed from a recording); the rest is internal.
     """
 
     def __init__(
@@ -230,12 +231,12 @@ class StepGraph:
         warmup: int = 3,
         check_calls: int = 4,
     ) -> None:
-        self.step = step
-        self.optimizers = list(optimizers)
+        self._step = step
+        self._optimizers = list(optimizers)
         self.mode: Mode = mode.mode if isinstance(mode, GraphMode) else GraphMode(mode).mode
-        self.warmup = warmup
-        self.check_calls = max(2, check_calls)
-        self.eager_steps = 0  # steps run before the capture (``cuda``)
+        self._warmup = warmup
+        self._check_calls = max(2, check_calls)
+        self._eager_steps = 0  # steps run before the capture (``cuda``)
         self.replays = 0
         self._inputs: list[Tensor] | None = None
         self._keys: list[str] = []
@@ -254,16 +255,16 @@ class StepGraph:
 
     def __call__(self, *inputs: Tensor) -> dict[str, Tensor]:
         if self.mode == "eager":
-            return self.step(*inputs)
+            return self._step(*inputs)
         self._load(inputs)
         assert self._inputs is not None
         if self.mode == "static":
-            if self._checked < self.check_calls:
+            if self._checked < self._check_calls:
                 return self._checked_call()
             return self._static_call()
         if self._graph is None:
-            if self.eager_steps < self.warmup:
-                self.eager_steps += 1
+            if self._eager_steps < self._warmup:
+                self._eager_steps += 1
                 return self._warm_up()
             try:
                 self._capture()
@@ -282,7 +283,7 @@ class StepGraph:
         gradients, as before)."""
         if self._graph is None:
             return
-        for optimizer in self.optimizers:
+        for optimizer in self._optimizers:
             optimizer.zero_grad(set_to_none=True)
         self._graph, self._inputs, self._output = None, None, None
         self._lr.clear()
@@ -292,7 +293,7 @@ class StepGraph:
         :func:`device_problems` finds nothing, else stop with :class:`GraphCaptureError`."""
         self._graph, self._output = None, None
         self._lr.clear()
-        for optimizer in self.optimizers:  # gradients may live in the recording's memory
+        for optimizer in self._optimizers:  # gradients may live in the recording's memory
             optimizer.zero_grad(set_to_none=True)
         assert self._inputs is not None
         problems = device_problems(self._inputs[0].device, self._stream)
@@ -312,12 +313,12 @@ class StepGraph:
             stacklevel=3,
         )
         self.mode = "eager"
-        return self.step(*self._inputs)
+        return self._step(*self._inputs)
 
     def _emulates_recording(self) -> bool:
         """Whether ``static`` calls run as a recording would: learning rates as tensors and
         ``capturable`` on, which needs every parameter group fused."""
-        return bool(self.optimizers) and not unfused_groups(self.optimizers)
+        return bool(self._optimizers) and not unfused_groups(self._optimizers)
 
     def _static_call(self) -> dict[str, Tensor]:
         """The step on the fixed inputs, its metrics written into a fixed output (as a replay
@@ -325,9 +326,9 @@ class StepGraph:
         assert self._inputs is not None
         if self._emulates_recording():
             with self._capturable():
-                packed = self._pack(self.step(*self._inputs))
+                packed = self._pack(self._step(*self._inputs))
         else:
-            packed = self._pack(self.step(*self._inputs))
+            packed = self._pack(self._step(*self._inputs))
         if self._output is None:
             self._output = torch.empty_like(packed)
         self._output.copy_(packed)
@@ -354,8 +355,8 @@ class StepGraph:
         if self._emulates_recording():
             self._feed_learning_rates()  # before each replay, outside the recording
         else:
-            hooks = [o.register_step_pre_hook(enter) for o in self.optimizers]
-            hooks += [o.register_step_post_hook(leave) for o in self.optimizers]
+            hooks = [o.register_step_pre_hook(enter) for o in self._optimizers]
+            hooks += [o.register_step_post_hook(leave) for o in self._optimizers]
         try:
             with watch:
                 metrics = self._static_call()
@@ -394,7 +395,7 @@ class StepGraph:
         output and the learning-rate tensors: made inside a step or for it, and kept."""
         tensors = [
             t
-            for optimizer in self.optimizers
+            for optimizer in self._optimizers
             for group in optimizer.param_groups
             for p in group["params"]
             for t in (p.grad, *optimizer.state.get(p, {}).values())
@@ -431,25 +432,25 @@ class StepGraph:
         recording."""
         assert self._inputs is not None
         if self._inputs[0].device.type != "cuda":
-            return self._unpack(self._pack(self.step(*self._inputs)).clone())
+            return self._unpack(self._pack(self._step(*self._inputs)).clone())
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):
-            metrics = self._unpack(self._pack(self.step(*self._inputs)).clone())
+            metrics = self._unpack(self._pack(self._step(*self._inputs)).clone())
         torch.cuda.current_stream().wait_stream(side)
         return metrics
 
     def _capture(self) -> None:
         """Record one step (nothing runs: the replay that follows does the step)."""
         assert self._inputs is not None
-        unfused = unfused_groups(self.optimizers)
+        unfused = unfused_groups(self._optimizers)
         if unfused:
             raise CaptureError(f"not fused, so not capturable: {', '.join(unfused)}")
         if self._inputs[0].device.type == "cuda":
             self._stream = torch.cuda.current_stream(self._inputs[0].device)
         graph = self._new_graph()
         with self._capturable(), self._recording(graph):
-            self._output = self._pack(self.step(*self._inputs))
+            self._output = self._pack(self._step(*self._inputs))
         self._graph = graph
 
     def _new_graph(self) -> torch.cuda.CUDAGraph:
@@ -483,7 +484,7 @@ class StepGraph:
         """Write each group's current learning rate into the graph's tensor, when it changed
         (a kernel launch, no host synchronisation); the tensors are made on the first call."""
         if not self._lr:
-            for optimizer in self.optimizers:
+            for optimizer in self._optimizers:
                 for group in optimizer.param_groups:
                     value = float(group["lr"])
                     device = group["params"][0].device

@@ -14,7 +14,7 @@ import pytest
 import scipy.io
 import torch
 
-from helpers import data
+from helpers import data, data_formats
 from helpers.data import CorruptDatasetError, DatasetNotAvailableError, load
 
 RNG = np.random.default_rng(0)
@@ -279,7 +279,7 @@ def test_download_failure_is_one_clear_error(tmp_path, monkeypatch):
     def refuse(url, timeout):
         raise urllib.error.URLError("Name or service not known")
 
-    monkeypatch.setattr(data.urllib.request, "urlopen", refuse)
+    monkeypatch.setattr(data_formats.urllib.request, "urlopen", refuse)
     with pytest.raises(DatasetNotAvailableError, match="the download failed: URLError") as err:
         load("binarized_mnist", "test", source="real", root=tmp_path)
     assert_no_chained_traceback(err.value)
@@ -303,7 +303,9 @@ def test_interrupted_download_leaves_no_file(tmp_path, monkeypatch, sizes):
         def __exit__(self, *exc):
             return False
 
-    monkeypatch.setattr(data.urllib.request, "urlopen", lambda url, timeout: Broken(b"0 " * 2000))
+    monkeypatch.setattr(
+        data_formats.urllib.request, "urlopen", lambda url, timeout: Broken(b"0 " * 2000)
+    )
     with pytest.raises(DatasetNotAvailableError, match="connection lost"):
         load("binarized_mnist", "test", source="real", root=tmp_path)
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
@@ -321,7 +323,7 @@ def test_download_writes_then_parses(tmp_path, monkeypatch, sizes):
         seen.append(url)
         return io.BytesIO(text)
 
-    monkeypatch.setattr(data.urllib.request, "urlopen", serve)
+    monkeypatch.setattr(data_formats.urllib.request, "urlopen", serve)
     x, _ = load("binarized_mnist", "train", source="real", root=tmp_path)
     assert seen == [
         "http://www.cs.toronto.edu/~larocheh/public/datasets/binarized_mnist/binarized_mnist_train.amat"
@@ -353,7 +355,7 @@ def test_cifar_download_and_extract(tmp_path, monkeypatch, sizes):
     monkeypatch.setenv("WORKBOOK_OFFLINE", "")
     monkeypatch.setattr(data, "_why_no_download", lambda urls, download: None)
     monkeypatch.setattr(
-        data.urllib.request, "urlopen", lambda url, timeout: io.BytesIO(archive.getvalue())
+        data_formats.urllib.request, "urlopen", lambda url, timeout: io.BytesIO(archive.getvalue())
     )
     root = tmp_path / "data"
     x, y = load("cifar10", "test", source="real", root=root)

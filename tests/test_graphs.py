@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from helpers import gan, graphs, simsiam, synthetic, vae
+from helpers import gan, graphs, simsiam, simsiam_training, synthetic, vae, vae_training
 from helpers.augment import SimSiamAugment
 from helpers.graphs import (
     CaptureError,
@@ -222,7 +222,7 @@ def test_a_failed_capture_warns_and_trains_on_eagerly(monkeypatch):
     # No GPU here: warm-up runs the step on the buffers; the recording fails as it would
     # on a GPU for an operation that cannot be captured.
     def warm_up():
-        return graphed._unpack(graphed._pack(graphed.step(*graphed._inputs)).clone())
+        return graphed._unpack(graphed._pack(graphed._step(*graphed._inputs)).clone())
 
     monkeypatch.setattr(graphed, "_warm_up", warm_up)
     monkeypatch.setattr(graphed, "_capture", lambda: (_ for _ in ()).throw(RuntimeError("x")))
@@ -231,7 +231,7 @@ def test_a_failed_capture_warns_and_trains_on_eagerly(monkeypatch):
         for i in range(8):
             metrics.append(graphed(xs[i], ys[i]))
             scheduler.step()
-    assert graphed.mode == "eager" and not graphed.captured and graphed.eager_steps == 2
+    assert graphed.mode == "eager" and not graphed.captured and graphed._eager_steps == 2
     for a, b in zip(eager, metrics, strict=True):
         assert torch.equal(a["loss"], b["loss"])
     for p, q in zip(eager_model.parameters(), model.parameters(), strict=True):
@@ -330,7 +330,7 @@ class _Recording:
 def cpu_recording(monkeypatch):
     """Trainers take the ``cuda`` path on the CPU with fused optimizers (as on a GPU), and the
     recording is :class:`_Recording`."""
-    for module in (gan, vae, simsiam):
+    for module in (gan, vae_training, simsiam_training):
         monkeypatch.setattr(module, "optimizer_options", lambda *_: {"fused": True})
     monkeypatch.setattr(StepGraph, "_new_graph", lambda self: object())
     monkeypatch.setattr(StepGraph, "_recording", lambda self, graph: _Recording.context())
@@ -471,7 +471,7 @@ def test_trainers_with_fused_optimizers_keep_the_contract_over_changing_learning
 ):
     """As on a GPU: fused optimizers, learning rates as tensors, the optimizer's operations
     checked with the rest, over several steps with warm-up and decay."""
-    for module in (gan, vae, simsiam):
+    for module in (gan, vae_training, simsiam_training):
         monkeypatch.setattr(module, "optimizer_options", lambda *_: {"fused": True})
     static, eager = _numbers(train("static")), _numbers(train("eager"))
     assert len(static) == len(eager)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from helpers import gan, precision, simsiam, synthetic, vae
+from helpers import gan, precision, simsiam, simsiam_training, synthetic, vae, vae_training
 from helpers.precision import Precision, choose_precision
 from helpers.training import load_checkpoint
 
@@ -84,7 +84,7 @@ def _fp16_everywhere(monkeypatch, module):
 
 
 def test_train_vae_uses_the_helper_and_checkpoints_its_scaler(tmp_path, monkeypatch):
-    seen = _fp16_everywhere(monkeypatch, vae)
+    seen = _fp16_everywhere(monkeypatch, vae_training)
     images, _ = synthetic.digits(64, seed=0, binarized=True)
     result, _ = vae.train_vae(
         "v",
@@ -120,7 +120,7 @@ def test_train_gan_uses_the_helper_with_an_fp32_penalty(tmp_path, monkeypatch, t
 
 
 def test_train_simsiam_uses_the_helper(tmp_path, monkeypatch):
-    seen = _fp16_everywhere(monkeypatch, simsiam)
+    seen = _fp16_everywhere(monkeypatch, simsiam_training)
     images, labels = synthetic.objects(32, seed=0)
 
     model = simsiam.SimSiam(simsiam.cifar_resnet(4, (1, 1, 1, 1), 2), dim=16, pred_dim=8)

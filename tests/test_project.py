@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import shutil
@@ -112,3 +113,51 @@ def test_student_facing_text_has_no_issue_numbers_or_version_history():
     for path in [root / "README.md", *sorted((root / "notebooks").glob("*.ipynb"))]:
         hits = pattern.findall(path.read_text())
         assert not hits, f"{path.name}: {hits}"
+
+
+def _private_helpers_names(path: Path) -> list[str]:
+    """Private names (``_x``, not dunders) that ``path`` takes from ``helpers``: imported with
+    ``from helpers[.m] import _x``, or read as ``m._x`` from a module bound by an import."""
+    def private(name: str) -> bool:
+        return name.startswith("_") and not name.startswith("__")
+
+    tree = ast.parse(path.read_text())
+    modules, found = set(), []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "helpers":
+            for alias in node.names:
+                if private(alias.name):
+                    found.append(f"{node.module}.{alias.name}")
+                modules.add(alias.asname or alias.name)  # a module (or a function, class...)
+            if any(private(part) for part in (node.module or "").split(".")):
+                found.append(node.module or "")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "helpers":
+                    modules.add(alias.asname or alias.name.split(".")[0])
+                    found += [alias.name for part in alias.name.split(".") if private(part)]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and private(node.attr):
+            base = node.value
+            while isinstance(base, ast.Attribute):
+                base = base.value
+            if isinstance(base, ast.Name) and base.id in modules:
+                found.append(f"{ast.unparse(node)}")
+    return found
+
+
+def test_helper_modules_stay_small_and_benchmarks_use_only_public_names(tmp_path):
+    """Every module of helpers/ keeps to 500 lines (split it along its seams when it grows),
+    and benchmarks/ reads no private name (``_x``) of helpers: what it needs gets a public
+    entry point."""
+    root = Path(__file__).resolve().parent.parent
+    long = {p.name: n for p in sorted((root / "helpers").glob("*.py"))
+            if (n := len(p.read_text().splitlines())) > 500}  # fmt: skip
+    assert not long, f"helpers modules over 500 lines: {long}"
+    private = {p.name: names for p in sorted((root / "benchmarks").glob("*.py"))
+               if (names := _private_helpers_names(p))}  # fmt: skip
+    assert not private, f"benchmarks use private names of helpers: {private}"
+    # the check finds both forms
+    probe = tmp_path / "probe.py"
+    probe.write_text("from helpers import vae\nfrom helpers.data import _spec\nvae._flat(1)\n")
+    assert _private_helpers_names(probe) == ["helpers.data._spec", "vae._flat"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from helpers import gan, simsiam, synthetic, vae
+from helpers import gan, simsiam, synthetic, vae, vae_training
 from helpers.fileio import save_torch
 from helpers.precision import Precision
 from helpers.training import load_checkpoint, load_optimizer
@@ -30,7 +30,7 @@ def _train_vae(tmp_path, precision, epochs=2):
 
 def _interrupt_vae_after_one_epoch(monkeypatch, tmp_path, precision):
     """Train 1 of 2 epochs (the checkpoint at step 4 is written), then lose the runtime."""
-    evaluate = vae.evaluate_elbo
+    evaluate = vae_training.evaluate_elbo  # where train_vae looks it up
     calls = []
 
     def evaluate_then_fail(*args, **kwargs):
@@ -40,7 +40,7 @@ def _interrupt_vae_after_one_epoch(monkeypatch, tmp_path, precision):
         return evaluate(*args, **kwargs)
 
     with monkeypatch.context() as patch:
-        patch.setattr(vae, "evaluate_elbo", evaluate_then_fail)
+        patch.setattr(vae_training, "evaluate_elbo", evaluate_then_fail)
         with pytest.raises(Interrupt):
             _train_vae(tmp_path, precision)
     assert load_checkpoint(tmp_path / "v.pt")["step"] == 4
@@ -73,7 +73,7 @@ def test_an_interrupted_run_resumes_in_another_precision(
 
 
 def _fused(monkeypatch, on: bool):
-    monkeypatch.setattr(vae, "optimizer_options", lambda *_: {"fused": True} if on else {})
+    monkeypatch.setattr(vae_training, "optimizer_options", lambda *_: {"fused": True} if on else {})
 
 
 @pytest.mark.parametrize("fused_first", [False, True], ids=["cpu-to-gpu", "gpu-to-cpu"])

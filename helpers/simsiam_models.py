@@ -1,0 +1,233 @@
+"""SimSiam's models (Chen & He, 2021) with the course's API, and the CIFAR ResNets they use.
+
+- :class:`SimSiam`: ``SimSiam(base_encoder, dim=2048, pred_dim=512, stop_gradient=True,
+  MLP_mode=None)``; ``forward(x1, x2) -> (p1, p2, z1, z2)``; ``loss(p1, p2, z1, z2)``.
+- :class:`CosineSimilarity`: x1 . x2 / max(||x1|| ||x2||, eps), an ``nn.Module``.
+- :func:`resnet18_cifar`: ResNet-18 with a 3x3 stem and no max-pool, for 32x32 images; it takes
+  the same keyword arguments as ``torchvision.models.resnet18``.
+- :class:`CifarResNet` and :func:`cifar_resnet`: narrower and shallower CIFAR ResNets as a
+  ``base_encoder``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor, nn
+from torchvision.models.resnet import BasicBlock, ResNet
+
+__all__ = ["CifarResNet", "CosineSimilarity", "SimSiam", "cifar_resnet", "resnet18_cifar"]
+
+
+class CosineSimilarity(nn.Module):
+    """Cosine similarity along ``dim``: x1 . x2 / max(||x1|| ||x2||, eps).
+
+    Unlike dividing by each norm separately, a zero vector gives 0, not NaN.
+    """
+
+    def __init__(self, dim: int = 1, eps: float = 1e-8) -> None:
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        """x1 . x2 / max(||x1|| ||x2||, eps) along ``self.dim``: (B, dim) tensors give (B,)."""
+        dot = (x1 * x2).sum(self.dim)
+        norms = x1.norm(dim=self.dim) * x2.norm(dim=self.dim)
+        return dot / norms.clamp_min(self.eps)
+
+
+class CifarResNet(nn.Module):
+    """A ResNet of :class:`~torchvision.models.resnet.BasicBlock` s for small images.
+
+    A 3x3 stem (stride ``stem_stride``, no max-pool), four stages of ``layers`` blocks with
+    ``width``, 2 ``width``, 4 ``width`` and 8 ``width`` channels (stride 1, 2, 2, 2), global
+    average pooling and ``fc`` (8 ``width`` -> ``num_classes``), as in torchvision's ResNet, so
+    that :class:`SimSiam` can replace ``fc`` by its projector.
+    """
+
+    def __init__(
+        self,
+        num_classes: int = 10,
+        zero_init_residual: bool = False,
+        width: int = 64,
+        layers: tuple[int, ...] = (2, 2, 2, 2),
+        stem_stride: int = 1,
+    ) -> None:
+        super().__init__()
+        if width < 1 or len(layers) != 4 or min(layers) < 1:
+            raise ValueError(
+                f"need width >= 1 and four stages of >= 1 block, got {width}, {layers}"
+            )
+        self.conv1 = nn.Conv2d(3, width, 3, stride=stem_stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.Identity()
+        stages, channels = [], width
+        for i, blocks in enumerate(layers):
+            out, stride = width * 2**i, 1 if i == 0 else 2
+            down = None
+            if stride != 1 or channels != out:
+                down = nn.Sequential(
+                    nn.Conv2d(channels, out, 1, stride=stride, bias=False), nn.BatchNorm2d(out)
+                )
+            mods = [BasicBlock(channels, out, stride, down)]
+            mods += [BasicBlock(out, out) for _ in range(blocks - 1)]
+            stages.append(nn.Sequential(*mods))
+            channels = out
+        self.layer1, self.layer2, self.layer3, self.layer4 = stages
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(channels, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        if zero_init_residual:  # each residual branch starts as zero: the block is the identity
+            for m in self.modules():
+                if isinstance(m, BasicBlock):
+                    nn.init.zeros_(m.bn2.weight)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(B, 3, H, W) -> (B, num_classes)."""
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+def resnet18_cifar(num_classes: int = 10, zero_init_residual: bool = False, **kwargs) -> ResNet:
+    """ResNet-18 for 32x32 images: a 3x3 stride-1 stem and no max-pool (the CIFAR variant).
+
+    Same keyword arguments as ``torchvision.models.resnet18``; ``fc`` maps 512 to num_classes.
+    """
+    model = ResNet(BasicBlock, [2, 2, 2, 2], num_classes=num_classes,
+                   zero_init_residual=zero_init_residual, **kwargs)  # fmt: skip
+    model.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1, bias=False)
+    model.maxpool = nn.Identity()
+    return model
+
+
+def cifar_resnet(
+    width: int = 64, layers: tuple[int, ...] = (2, 2, 2, 2), stem_stride: int = 1
+) -> Callable[..., nn.Module]:
+    """A ``base_encoder`` for :class:`SimSiam`: ``cifar_resnet(16, (1, 1, 1, 1), 2)`` builds a
+    narrow ResNet-10 whose stem halves the resolution (the demo's CPU backbone);
+    ``cifar_resnet()`` is the CIFAR ResNet-18's architecture."""
+
+    def build(num_classes: int = 10, zero_init_residual: bool = False) -> nn.Module:
+        return CifarResNet(num_classes, zero_init_residual, width, tuple(layers), stem_stride)
+
+    build.__name__ = f"cifar_resnet(width={width}, layers={tuple(layers)}, stem={stem_stride})"
+    return build
+
+
+class SimSiam(nn.Module):
+    """SimSiam: an encoder (backbone + 3-layer projector) and a 2-layer predictor.
+
+    Args:
+        base_encoder: builds the backbone as ``base_encoder(num_classes=dim,
+            zero_init_residual=True)``; its ``fc`` becomes the projector's last layer.
+        dim: projector output size. pred_dim: the predictor's hidden size.
+        stop_gradient: detach z1 and z2 in ``forward`` (the ingredient that prevents collapse).
+        MLP_mode: None; ``'no_pred_mlp'`` (the predictor is the identity); or
+            ``'fixed_random_init'`` (the predictor drawn from N(0, 0.01) and frozen).
+    """
+
+    def __init__(
+        self,
+        base_encoder: Callable[..., nn.Module],
+        dim: int = 2048,
+        pred_dim: int = 512,
+        stop_gradient: bool = True,
+        MLP_mode: str | None = None,  # the course's name
+    ) -> None:
+        super().__init__()
+        if MLP_mode not in (None, "no_pred_mlp", "fixed_random_init"):
+            raise ValueError(
+                f"MLP_mode must be None, 'no_pred_mlp' or 'fixed_random_init', got {MLP_mode!r}"
+            )
+        self.stop_gradient = stop_gradient
+        self.MLP_mode = MLP_mode
+        self.encoder = base_encoder(num_classes=dim, zero_init_residual=True)
+        prev_dim = self.encoder.fc.weight.shape[1]
+        self.encoder.fc = nn.Sequential(
+            nn.Linear(prev_dim, prev_dim, bias=False),
+            nn.BatchNorm1d(prev_dim),
+            nn.ReLU(inplace=True),
+            nn.Linear(prev_dim, prev_dim, bias=False),
+            nn.BatchNorm1d(prev_dim),
+            nn.ReLU(inplace=True),
+            self.encoder.fc,
+            nn.BatchNorm1d(dim, affine=False),
+        )
+        self.encoder.fc[6].bias.requires_grad = False  # followed by BN: the bias is redundant
+        if MLP_mode == "no_pred_mlp":
+            self.predictor: nn.Module = nn.Identity()
+        else:
+            self.predictor = nn.Sequential(
+                nn.Linear(dim, pred_dim, bias=False),
+                nn.BatchNorm1d(pred_dim),
+                nn.ReLU(inplace=True),
+                nn.Linear(pred_dim, dim),
+            )
+            if MLP_mode == "fixed_random_init":
+                for module in self.predictor.modules():
+                    if isinstance(module, nn.Linear):
+                        nn.init.normal_(module.weight, 0.0, 0.01)
+                        if module.bias is not None:
+                            nn.init.zeros_(module.bias)
+                for p in self.predictor.parameters():
+                    p.requires_grad = False
+        self.criterion = CosineSimilarity(dim=1)
+
+    def backbone(self, x: Tensor) -> Tensor:
+        """The representation before the projector, (B, prev_dim): what kNN and linear probes
+        usually evaluate."""
+        projector = self.encoder.fc
+        self.encoder.fc = nn.Identity()
+        try:
+            return self.encoder(x)
+        finally:
+            self.encoder.fc = projector
+
+    def forward(self, x1: Tensor, x2: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Two views (B, 3, H, W) -> p1, p2 (predictions) and z1, z2 (projections), (B, dim)."""
+        z1, z2 = self.encoder(x1), self.encoder(x2)
+        p1, p2 = self.predictor(z1), self.predictor(z2)
+        if self.stop_gradient:
+            z1, z2 = z1.detach(), z2.detach()
+        return p1, p2, z1, z2
+
+    def loss(
+        self,
+        p1: Tensor,
+        p2: Tensor,
+        z1: Tensor,
+        z2: Tensor,
+        similarity_function: str | Callable[[Tensor, Tensor], Tensor] = "CosineSimilarity",
+    ) -> Tensor:
+        """-1/2 (D(p1, z2).mean() + D(p2, z1).mean()) with D the similarity, in [-1, 1] for
+        the cosine.
+
+        Args:
+            p1, p2, z1, z2: (B, dim), as :meth:`forward` returns them.
+            similarity_function: the course's argument: the name ``'CosineSimilarity'`` (this
+                module's :class:`CosineSimilarity` along dim 1), or a callable mapping two
+                (B, dim) tensors to (B,) similarities, such as ``nn.CosineSimilarity(dim=1)``.
+        """
+        similarity = self._similarity(similarity_function)
+        return -0.5 * (similarity(p1, z2).mean() + similarity(p2, z1).mean())
+
+    def _similarity(
+        self, similarity_function: str | Callable[[Tensor, Tensor], Tensor]
+    ) -> Callable[[Tensor, Tensor], Tensor]:
+        if isinstance(similarity_function, str):
+            if similarity_function != "CosineSimilarity":
+                raise ValueError(
+                    "similarity_function must be 'CosineSimilarity' or a callable of two "
+                    f"(B, dim) tensors, got {similarity_function!r}"
+                )
+            return self.criterion
+        if isinstance(similarity_function, type):  # the class itself, as in nn.CosineSimilarity
+            return similarity_function(dim=1)
+        if not callable(similarity_function):
+            raise TypeError(f"similarity_function is not callable: {similarity_function!r}")
+        return similarity_function
