@@ -23,9 +23,10 @@ from .workbook import seed_everything
 __all__ = [
     "interpolation_rows",
     "plot_discriminator",
+    "plot_latent_interpolation",
     "plot_samples_over_training",
-    "plot_snapshot_grids",
     "plot_wgan_curves",
+    "snapshot_label",
     "train_with_frechet",
 ]
 
@@ -72,12 +73,26 @@ def train_with_frechet(
     return fd_init, result, snapshots
 
 
+def snapshot_label(step: int, images: Tensor) -> str:
+    """A row label for snapshot images (uint8, 0..255 for [-1, 1]) taken at ``step``.
+
+    At step 0 the generator is untrained and in evaluation mode, its BatchNorm layers still
+    holding their initial statistics (mean 0, variance 1): its outputs lie close to 0, which
+    shows as a nearly flat grey. The label says so and gives the range of the values shown, on
+    the generator's [-1, 1] scale.
+    """
+    if step != 0:
+        return f"iteration {step}"
+    values = images.float() / 255 * 2 - 1
+    return f"iteration 0, untrained\n(values {values.min():+.2f} to {values.max():+.2f})"
+
+
 def plot_samples_over_training(
     snapshots: Snapshots, title: str, n: int = 16, columns: int = 5
 ) -> Figure:
-    """The first ``n`` snapshot images (uint8, (B, C, H, W)) at ``columns`` points of training,
-    one row per iteration."""
-    rows = {f"iteration {step}": images[:n] for step, images in snapshots.spread(columns)}
+    """The first ``n`` snapshot images (uint8, (B, C, H, W), 0..255 for [-1, 1]) at up to
+    ``columns`` points of training, one row per iteration (see :func:`snapshot_label`)."""
+    rows = {snapshot_label(step, images): images[:n] for step, images in snapshots.spread(columns)}
     return plots.show_images(rows, title=title, scale=0.5)
 
 
@@ -103,21 +118,25 @@ def plot_discriminator(history: History) -> Figure:
     return fig
 
 
-def plot_wgan_curves(history: History, fd_init: float, floor: float) -> Figure:
-    """Three panels against the generator iteration: the critic's Wasserstein estimate, the
-    Lipschitz penalty (log axis) and the Frechet distance (from ``fd_init`` at iteration 0) with
-    the ``floor`` of two real splits."""
-    fig, axes = plt.subplots(1, 3, figsize=(14, 3.6), layout="constrained")
+def plot_wgan_curves(
+    history: History, fd_init: float, floor: float, *, title: str | None = None
+) -> Figure:
+    """Three panels against the generator iteration: the critic's Wasserstein estimate and the
+    Lipschitz penalty (log axis) side by side, and under them the Frechet distance (from
+    ``fd_init`` at iteration 0) with the ``floor`` of two real splits."""
+    fig, axes = plt.subplot_mosaic(
+        [["w", "lp"], ["fd", "fd"]], figsize=(plots.PAGE_WIDTH, 5.6), layout="constrained"
+    )
     plots.plot_curves(
         {"W estimate": history.series("wasserstein")},
-        ax=axes[0],
+        ax=axes["w"],
         xlabel="generator iteration",
         ylabel="mean f(real) - mean f(fake)",
         title="critic's Wasserstein estimate",
     )
     plots.plot_curves(
         {"LP": history.series("lp")},
-        ax=axes[1],
+        ax=axes["lp"],
         xlabel="generator iteration",
         ylabel="Lipschitz penalty",
         title="Lipschitz penalty",
@@ -129,24 +148,40 @@ def plot_wgan_curves(history: History, fd_init: float, floor: float) -> Figure:
             "generator": ([0, *steps], [fd_init, *fds]),
             "real floor": ([0, steps[-1]], [floor, floor]),
         },
-        ax=axes[2],
+        ax=axes["fd"],
         xlabel="generator iteration",
         ylabel="Frechet distance",
         title="Frechet distance to test images",
         logy=True,
-        legend="best",
+        legend="right",
     )
+    if title:
+        fig.suptitle(title)
     return fig
 
 
-def plot_snapshot_grids(spread: Sequence[tuple[int, Tensor]], title: str) -> Figure:
-    """One 8-wide grid of up to 64 snapshot images ((B, C, H, W) uint8) per ``(step, images)``
-    of ``spread``, side by side."""
-    fig, axes = plt.subplots(1, len(spread), figsize=(4.6 * len(spread), 5.2), layout="constrained")
-    for ax, (step, images) in zip(axes, spread, strict=True):
-        plots.image_grid(images[:64], nrow=8, title=f"iteration {step}", ax=ax)
-    fig.suptitle(title)
-    return fig
+def plot_latent_interpolation(
+    generator: nn.Module,
+    codes: Sequence[tuple[Tensor, Tensor]],
+    alphas: Tensor,
+    *,
+    title: str,
+    value_range: tuple[float, float] = (-1, 1),
+) -> Figure:
+    """One row per pair ``(z0, z1)`` of ``codes``: g((1 - alpha) z0 + alpha z1) for each alpha
+    of ``alphas`` (A,), the weight of z1, in the columns from left to right (alpha = 0 is
+    g(z0))."""
+    rows = {
+        f"pair {i + 1}": interactive.interpolate_latent(generator, z0, z1, alphas)
+        for i, (z0, z1) in enumerate(codes)
+    }
+    return plots.show_images(
+        rows,
+        value_range=value_range,
+        column_labels=[f"{a:.2f}" for a in alphas.tolist()],
+        column_title="alpha (the weight of z1)",
+        title=title,
+    )
 
 
 def interpolation_rows(

@@ -15,11 +15,13 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from torch import Tensor
 
 from .fileio import atomic_path
 
 __all__ = [
+    "PAGE_WIDTH",
     "STYLE",
     "image_grid",
     "make_grid",
@@ -45,6 +47,14 @@ STYLE: dict[str, object] = {
     "image.interpolation": "nearest",
     "pdf.fonttype": 42,
 }
+
+
+PAGE_WIDTH = 7.0
+"""Inches: the widest a figure gets, a report page's text width (1400 px at 200 dpi).
+:func:`image_grid` and :func:`show_images` shrink their images to fit it."""
+
+COUNT_WORDS = ("epoch", "iteration", "step")
+"""An x label naming one of these counts gets integer ticks in :func:`plot_curves`."""
 
 
 def use_style() -> None:
@@ -101,10 +111,15 @@ def image_grid(
     ax: Axes | None = None,
     scale: float = 0.45,
 ) -> Figure:
-    """A figure of (N, C, H, W) images tiled ``nrow`` per row (see :func:`make_grid`)."""
+    """A figure of (N, C, H, W) images tiled ``nrow`` per row (see :func:`make_grid`).
+
+    ``scale``: inches per image, reduced where the figure would be wider than
+    :data:`PAGE_WIDTH`.
+    """
     grid = make_grid(images, nrow, value_range=value_range)
     if ax is None:
         height, width = grid.shape[0] / images.shape[-2], grid.shape[1] / images.shape[-1]
+        scale = min(scale, PAGE_WIDTH / width)
         fig, ax = plt.subplots(figsize=(max(2.0, width * scale), max(1.0, height * scale) + 0.3))
     else:
         fig = ax.figure  # type: ignore[assignment]
@@ -127,10 +142,13 @@ def show_images(
     """Rows of images, one labelled row per entry of ``rows`` ((N, C, H, W) each).
 
     ``column_labels`` go above the first row, ``column_title`` (what the columns are, e.g.
-    "alpha") above them, and ``title`` above everything, without overlapping.
+    "alpha") above them, and ``title`` above everything, without overlapping. ``scale``:
+    inches per image, reduced where the figure would be wider than :data:`PAGE_WIDTH` (1.5 in
+    of it for the row labels).
     """
     n_rows = len(rows)
     n_cols = max(v.shape[0] for v in rows.values())
+    scale = min(scale, (PAGE_WIDTH - 1.5) / n_cols)
     extra = 0.35 * (column_labels is not None) + 0.3 * (column_title is not None)
     fig, axes = plt.subplots(
         n_rows,
@@ -171,10 +189,13 @@ def plot_curves(
     ax: Axes | None = None,
     logy: bool = False,
     legend: str | None = "right",
+    integer_x: bool | None = None,
 ) -> Figure:
     """Line plot of named ``(xs, ys)`` curves on one axis.
 
     ``logy``: a log y axis, where the axis holds a positive value (else it stays linear).
+    ``integer_x``: ticks only at whole numbers on the x axis; by default where ``xlabel`` names
+    a count (epochs, iterations, steps), so that no tick reads 2.5 epochs.
     ``legend``: ``"right"`` (outside the axes, never over the data), ``"below"`` (outside,
     under the x label), ``"best"`` (inside, where matplotlib finds room) or ``None``. A single
     curve gets no legend.
@@ -187,6 +208,12 @@ def plot_curves(
         ax.plot(list(xs), list(ys), label=label, marker="o" if len(xs) <= 30 else None, ms=3)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    if integer_x is None:
+        integer_x = any(word in xlabel.lower() for word in COUNT_WORDS)
+    if integer_x:
+        ax.xaxis.set_major_locator(
+            MaxNLocator(nbins="auto", steps=[1, 2, 2.5, 5, 10], integer=True)
+        )
     if logy:
         # a log axis needs a positive value (matplotlib warns and draws nothing otherwise): a
         # curve that is all zeros (a penalty that never fired) keeps a linear axis

@@ -18,8 +18,12 @@ from . import plots, vae
 from .training import History, Snapshots, TrainResult
 
 __all__ = [
+    "MODEL_LABELS",
     "compare_estimators",
+    "manifold_coordinates",
+    "model_label",
     "plot_estimators",
+    "plot_latent_manifold",
     "plot_latent_sizes",
     "plot_samples_over_training",
     "samples_over_training_rows",
@@ -30,6 +34,20 @@ __all__ = [
 ]
 
 Functions = Mapping[str, Callable[..., Tensor]]
+
+MODEL_LABELS = {
+    "course_mlp": "course MLP VAE",
+    "course_mlp_mc_kl": "course MLP VAE, Monte-Carlo KL",
+    "conv": "convolutional VAE",
+    "course_mlp_latent2": "course MLP VAE, L = 2",
+    "course_mlp_latent20": "course MLP VAE, L = 20",
+}
+"""The words a figure uses for each of :func:`helpers.vae.problem1_runs`' models."""
+
+
+def model_label(name: str) -> str:
+    """A model's name in words for figures (``"conv"`` -> ``"convolutional VAE"``)."""
+    return MODEL_LABELS.get(name, name.replace("_", " "))
 
 
 def summary(result: TrainResult) -> dict[str, Any]:
@@ -132,7 +150,10 @@ def compare_estimators(
     return estimates
 
 
-_ESTIMATOR_LABELS = {"prior": "z from the prior", "importance": "importance sampling, z from q(z|x)"}
+_ESTIMATOR_LABELS = {
+    "prior": "z from the prior",
+    "importance": "importance sampling, z from q(z|x)",
+}
 
 
 def plot_estimators(estimates: Mapping[str, Mapping[int, Sequence[float]]]) -> Figure:
@@ -161,29 +182,42 @@ def plot_estimators(estimates: Mapping[str, Mapping[int, Sequence[float]]]) -> F
     return fig
 
 
+def _when(step: int, means: Tensor) -> str:
+    """``"step N"``; at step 0 also "untrained" and the range of the means (uint8 0..255)."""
+    if step != 0:
+        return f"step {step}"
+    low, high = means.min().item() / 255, means.max().item() / 255
+    return f"step 0, untrained\n(means {low:.3f} to {high:.3f})"
+
+
 def samples_over_training_rows(
     snapshots: Mapping[str, Snapshots],
     *,
     generator: torch.Generator | None = None,
-    n: int = 16,
+    n: int = 12,
     steps: int = 4,
 ) -> dict[str, Tensor]:
     """Rows of :func:`plot_samples_over_training`: for each model, the decoder means of the
     first ``n`` fixed codes at ``steps`` points of training, then one Bernoulli sample of the
     last means.
 
+    Step 0 is the untrained decoder, before any update: its means are what the initialisation
+    gives (the course MLP's logits start at -5, so every mean is sigmoid(-5) = 0.007, black).
+
     Args:
         snapshots: model name -> its snapshots, (B, 1, 28, 28) uint8 decoder means (0..255).
         generator: draws the Bernoulli samples.
 
     Returns:
-        Row label -> (n, 1, 28, 28) images (uint8 means, float 0/1 samples).
+        Row label (the model in words) -> (n, 1, 28, 28) images (uint8 means, float 0/1
+        samples).
     """
     rows: dict[str, Tensor] = {}
     for name, snaps in snapshots.items():
+        label = model_label(name)
         for step, images in snaps.spread(steps):
-            rows[f"{name}\nmeans, step {step}"] = images[:n]
-        rows[f"{name}\nx ~ p(x|z), step {step}"] = torch.bernoulli(
+            rows[f"{label}\nmeans, {_when(step, images[:n])}"] = images[:n]
+        rows[f"{label}\nx ~ p(x|z), step {step}"] = torch.bernoulli(
             images[:n].float() / 255, generator=generator
         )
     return rows
@@ -196,10 +230,13 @@ def plot_samples_over_training(rows: Mapping[str, Tensor]) -> Figure:
     )
 
 
+_SPLITS = {"train": "training", "valid": "validation"}
+
+
 def plot_latent_sizes(histories: Mapping[int, History]) -> Figure:
     """Training and validation ELBO against epochs for each latent size L (``{L: history}``),
     side by side."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(plots.PAGE_WIDTH, 3.0), layout="constrained")
     for ax, split in zip(axes, ("train", "valid"), strict=True):
         curves = {
             f"L = {size}": history.series(f"{split}_elbo", x="epoch")
@@ -208,9 +245,47 @@ def plot_latent_sizes(histories: Mapping[int, History]) -> Figure:
         plots.plot_curves(
             curves,
             xlabel="epoch",
-            ylabel=f"{split} ELBO (nats)",
-            title=f"{split} ELBO",
+            ylabel=f"{_SPLITS[split]} ELBO (nats)",
+            title=f"{_SPLITS[split]} ELBO",
             ax=ax,
             legend="right" if split == "valid" else None,
         )
+    return fig
+
+
+def manifold_coordinates(n: int) -> Tensor:
+    """(n,) increasing latent coordinates of :func:`helpers.vae.latent_manifold`'s grid: the
+    standard Gaussian's quantiles Phi^-1((i + 1/2) / n), i = 0 .. n - 1."""
+    q = torch.linspace(0.5 / n, 1 - 0.5 / n, n)
+    return torch.distributions.Normal(0.0, 1.0).icdf(q)
+
+
+def plot_latent_manifold(manifold: Tensor, n: int, *, title: str | None = None) -> Figure:
+    """The decoder means of :func:`helpers.vae.latent_manifold` ((n * n, 1, H, W), row-major,
+    z1 increasing across, z2 decreasing down), with each row and column labelled by its latent
+    coordinate (:func:`manifold_coordinates`)."""
+    h, w = manifold.shape[-2:]
+    pad = 2  # make_grid's padding
+    fig, ax = plt.subplots(figsize=(6.2, 6.6), layout="constrained")
+    ax.imshow(plots.make_grid(manifold, nrow=n, padding=pad).numpy())
+    values = manifold_coordinates(n)
+    ax.set_xticks(
+        [pad + i * (w + pad) + (w - 1) / 2 for i in range(n)],
+        [f"{v:.2f}" for v in values.tolist()],
+        rotation=90,
+        fontsize=7,
+    )
+    ax.set_yticks(
+        [pad + i * (h + pad) + (h - 1) / 2 for i in range(n)],
+        [f"{v:.2f}" for v in values.flip(0).tolist()],
+        fontsize=7,
+    )
+    ax.tick_params(length=2)
+    ax.grid(False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_xlabel("z1 (prior quantiles)")
+    ax.set_ylabel("z2 (prior quantiles)")
+    if title:
+        ax.set_title(title)
     return fig

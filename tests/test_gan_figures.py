@@ -51,7 +51,9 @@ def _snapshots(steps=(0, 5, 10), n: int = 4) -> Snapshots:
 
 def test_plot_samples_over_training_one_row_per_snapshot():
     fig = gan_figures.plot_samples_over_training(_snapshots(), "t", n=3, columns=5)
-    assert [ax.get_ylabel() for ax in fig.axes] == ["iteration 0", "iteration 5", "iteration 10"]
+    labels = [ax.get_ylabel() for ax in fig.axes]
+    assert labels[0].startswith("iteration 0, untrained")
+    assert labels[1:] == ["iteration 5", "iteration 10"]
 
 
 def _gan_history() -> History:
@@ -98,3 +100,56 @@ def test_interpolation_rows_end_at_the_two_codes():
     assert torch.equal(
         gan_figures.interpolation_rows(generator, alphas, 2)[0]["data 2"], rows["data 2"]
     )
+
+
+def _saved_width_px(fig, tmp_path) -> int:
+    from matplotlib.image import imread
+
+    from helpers import plots
+
+    png = plots.save_figure(fig, "f", directory=tmp_path)[0]
+    return imread(png).shape[1]
+
+
+def test_iteration_0_is_labelled_untrained_with_the_values_shown():
+    torch.manual_seed(0)
+    generator = gan.Generator(8, width=4)
+    snaps = Snapshots()
+    z = torch.randn(8, 8)
+    snaps.capture(0, generator, lambda: generator(z), value_range=(-1, 1))
+    snaps.add(100, torch.zeros(8, 3, 32, 32, dtype=torch.uint8))
+    first = snaps.items[0].float() / 255 * 2 - 1
+    assert first.max() - first.min() < 0.5  # an untrained generator in eval mode: near 0, grey
+    label = gan_figures.snapshot_label(0, snaps.items[0])
+    assert "untrained" in label
+    assert f"{first.min():+.2f} to {first.max():+.2f}" in label
+    assert gan_figures.snapshot_label(100, snaps.items[100]) == "iteration 100"
+    fig = gan_figures.plot_samples_over_training(snaps, "t", n=8, columns=6)
+    assert fig.axes[0].get_ylabel() == label
+
+
+def test_wgan_figures_fit_a_report_page(tmp_path):
+    snaps = Snapshots()
+    for step in range(0, 1200, 200):
+        snaps.add(step, torch.randint(0, 256, (64, 3, 32, 32), dtype=torch.uint8))
+    fig = gan_figures.plot_samples_over_training(snaps, "WGAN-LP", n=8, columns=6)
+    assert len(fig.axes) == 6  # six snapshots, a row of 8 samples each
+    assert _saved_width_px(fig, tmp_path) <= 1500
+    curves = gan_figures.plot_wgan_curves(_gan_history(), fd_init=400.0, floor=2.0, title="W")
+    assert _saved_width_px(curves, tmp_path) <= 1500
+
+
+def test_latent_interpolation_runs_from_z0_to_z1():
+    torch.manual_seed(0)
+    generator = gan.MLPGenerator(latent_dim=6, hidden=4).eval()
+    z0, z1 = torch.randn(2, 6)
+    alphas = torch.linspace(0, 1, 9)
+    fig = gan_figures.plot_latent_interpolation(generator, [(z0, z1)], alphas, title="t")
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert labels[0] == "0.00" and labels[-1] == "1.00" and len(labels) == 9
+    assert "weight of z1" in fig.axes[0].get_xlabel()
+    shown = torch.as_tensor(fig.axes[0].images[0].get_array())
+    with torch.no_grad():
+        ends = (generator(torch.stack([z0, z1])) + 1) / 2
+    torch.testing.assert_close(shown[2:30, 2:30, 0], ends[0, 0], atol=1e-5, rtol=0)
+    torch.testing.assert_close(shown[2:30, -30:-2, 0], ends[1, 0], atol=1e-5, rtol=0)

@@ -80,3 +80,24 @@ def test_a_log_axis_of_zeros_stays_linear_without_a_warning():
     assert fig.axes[0].get_yscale() == "linear"
     fig = plots.plot_curves({"LP": ([1, 2, 3], [0.0, 0.5, 2.0])}, logy=True)
     assert fig.axes[0].get_yscale() == "log"
+
+
+def test_epoch_axes_have_integer_ticks():
+    fig = plots.plot_curves({"a": ([1, 2, 3], [3.0, 1.0, 2.0])}, xlabel="epoch")
+    fig.canvas.draw()
+    ticks = [t for t in fig.axes[0].get_xticks() if 1 <= t <= 3]
+    assert ticks and all(float(t).is_integer() for t in ticks)
+    fig = plots.plot_curves({"a": ([0.0, 0.5, 1.0], [3.0, 1.0, 2.0])}, xlabel="alpha")
+    fig.canvas.draw()
+    assert not all(float(t).is_integer() for t in fig.axes[0].get_xticks())
+
+
+def test_image_figures_fit_a_report_page(tmp_path):
+    from matplotlib.image import imread
+
+    rows = {f"row {i}": torch.rand(16, 1, 28, 28) for i in range(3)}
+    wide = plots.show_images(rows, column_labels=[str(i) for i in range(16)], title="t")
+    grid = plots.image_grid(torch.rand(64, 3, 32, 32), nrow=32, title="t")
+    for name, fig in (("rows", wide), ("grid", grid)):
+        png = plots.save_figure(fig, name, directory=tmp_path)[0]
+        assert imread(png).shape[1] <= 1500, name

@@ -117,3 +117,64 @@ def test_plot_latent_sizes_one_curve_per_size_on_each_split():
     for ax in fig.axes:
         assert len(ax.get_lines()) == 2
         assert ax.get_xlabel() == "epoch"
+
+
+def test_step_0_row_shows_the_untrained_decoders_means():
+    model = _tiny_vae()
+    z = torch.randn(4, 2, generator=torch.Generator().manual_seed(0))
+    snaps = Snapshots()
+    snaps.capture(0, model, lambda: vae.decoder_means(model, z))
+    snaps.add(10, torch.full((4, 1, 28, 28), 200, dtype=torch.uint8))
+    rows = vae_figures.samples_over_training_rows({"course_mlp": snaps}, n=4, steps=2)
+    first = next(iter(rows))
+    assert first.startswith("course MLP VAE\nmeans, step 0") and "untrained" in first
+    with torch.no_grad():
+        means = vae.decoder_means(model, z)
+    assert means.max() < 0.02  # the course MLP starts from nearly empty (black) images
+    shown = vae_figures.plot_samples_over_training(rows).axes[0].images[0].get_array()
+    tile = torch.as_tensor(shown[2:30, 2:30, 0])  # the first code, after make_grid's padding
+    torch.testing.assert_close(tile.float(), means[0, 0].float(), atol=0.5 / 255 + 1e-6, rtol=0)
+
+
+def test_figure_labels_are_words():
+    assert vae_figures.model_label("course_mlp") == "course MLP VAE"
+    assert vae_figures.model_label("conv") == "convolutional VAE"
+    assert not any("_" in label for label in vae_figures.MODEL_LABELS.values())
+    rows = vae_figures.samples_over_training_rows(
+        {"course_mlp": _snapshots(), "conv": _snapshots()}, n=2, steps=2
+    )
+    assert not any("_" in label for label in rows)
+
+
+def test_manifold_ticks_are_the_latent_coordinates_of_the_grid():
+    model, n = _tiny_vae(), 5
+    manifold = vae.latent_manifold(model, n)
+    values = vae_figures.manifold_coordinates(n)
+    assert values[0] < 0 < values[-1] and values.diff().gt(0).all()
+    corner = torch.tensor([[values[0].item(), values[-1].item()]])  # top left: z1 low, z2 high
+    with torch.no_grad():
+        torch.testing.assert_close(manifold[:1], vae.decoder_means(model, corner))
+    ax = vae_figures.plot_latent_manifold(manifold, n, title="m").axes[0]
+    xlabels = [t.get_text() for t in ax.get_xticklabels()]
+    ylabels = [t.get_text() for t in ax.get_yticklabels()]
+    assert xlabels == [f"{v:.2f}" for v in values.tolist()]
+    assert ylabels == xlabels[::-1]  # z2 decreases down the rows
+    assert "z1" in ax.get_xlabel() and "z2" in ax.get_ylabel()
+
+
+def _saved_width_px(fig, tmp_path) -> int:
+    from matplotlib.image import imread
+
+    from helpers import plots
+
+    png = plots.save_figure(fig, "f", directory=tmp_path)[0]
+    return imread(png).shape[1]
+
+
+def test_figures_fit_a_report_page(tmp_path):
+    rows = vae_figures.samples_over_training_rows(
+        {"course_mlp": _snapshots(n=16), "conv": _snapshots(n=16)}, n=16, steps=4
+    )
+    assert _saved_width_px(vae_figures.plot_samples_over_training(rows), tmp_path) <= 1500
+    histories = {size: _result().history for size in (2, 20, 100)}
+    assert _saved_width_px(vae_figures.plot_latent_sizes(histories), tmp_path) <= 1500
