@@ -301,9 +301,10 @@ def results_table(
 
 def interpolation_pairs(labels: Tensor, n: int = 3, among: int = 40) -> list[tuple[int, int]]:
     """``n`` disjoint pairs of indices among the first ``among`` labels (N,) whose two labels
-    differ, in order."""
+    differ, in order (``among`` is cut to the number of labels)."""
     pairs: list[tuple[int, int]] = []
     used: set[int] = set()
+    among = min(among, len(labels))
     for i in range(among):
         for j in range(i + 1, among):
             if len(pairs) < n and labels[i] != labels[j] and not {i, j} & used:

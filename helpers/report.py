@@ -83,7 +83,7 @@ _FD = ("frechet_distance_init", "frechet_distance", "frechet_distance_real", "it
 
 QUESTIONS: dict[str, tuple[str, tuple[Question, ...]]] = {
     "00_datasets": ("The datasets", (
-        Question("What the data look like", ("preview_*", "classes_*"), (
+        Question("What the data look like", ("preview_*", "classes_*", "classes_cifar10_*"), (
             Table(("binarized_mnist", "mnist", "svhn", "cifar10"),
                   ("source", "train_images", "test_images", "pixel_mean")),)),
     )),
@@ -92,7 +92,7 @@ QUESTIONS: dict[str, tuple[str, tuple[Question, ...]]] = {
         Question("1.1 Validation ELBO: analytic vs Monte-Carlo KL, and the target",
                  ("elbo_analytic_vs_mc",),
                  (Table(("course_mlp", "course_mlp_mc_kl", "conv"), ("valid_elbo", "epochs")),),
-                 ("kl_estimators", "elbo_target")),
+                 ("kl_estimators", "elbo_target", "full_profile_record")),
         Question("1.2 The test log-likelihood log p(x) by importance sampling",
                  ("log_likelihood_estimators",),
                  (Table(_MLP, ("test_elbo", "test_log_likelihood"), ("is_samples", "test_images")),
@@ -150,7 +150,8 @@ QUESTIONS: dict[str, tuple[str, tuple[Question, ...]]] = {
                   Table(("frechet_distance_real",))),
                  ("beta_effects",)),
         Question("4.3 AE vs VAE interpolation", ("interpolation_ae_vs_vae",),
-                 (Table(("interpolation_midpoint_confidence",), ("AE", "VAE")),),
+                 (Table(("interpolation_midpoint_confidence",), ("AE", "VAE")),
+                  Table(("interpolation_pairs_scored",))),
                  ("midpoint_confidence",)),
     )),
 }  # fmt: skip

@@ -56,6 +56,7 @@ LABELS: dict[str, str] = {
     "frechet_distance_init": "Frechet distance, untrained",
     "frechet_distance": "Frechet distance",
     "frechet_distance_real": "Frechet distance between real images (floor)",
+    "interpolation_pairs_scored": "image pairs whose midpoints the classifier scored",
     "iterations": "generator iterations",
     "vanilla_discriminator": "end of training",
     "d_real": "mean D(x), real images",

@@ -111,9 +111,13 @@ def score_row(name: str, metrics: Mapping[str, Any]) -> str:
     return f"| {name} | {elbo:.2f} | {log_px:.2f} | {log_px - elbo:.2f} |"
 
 
-def score_table(rows: Sequence[str], samples: int) -> str:
-    """A Markdown table of :func:`score_row` rows under its header (K = ``samples``)."""
-    header = f"| model | test ELBO | test log p(x), K = {samples} | gap |\n|---|---|---|---|\n"
+def score_table(rows: Sequence[str], samples: int, images: int | None = None) -> str:
+    """A Markdown table of :func:`score_row` rows under its header (K = ``samples``, over
+    ``images`` test images when given)."""
+    over = f", {images} test images" if images else ""
+    header = (
+        f"| model | test ELBO | test log p(x), K = {samples}{over} | gap |\n|---|---|---|---|\n"
+    )
     return header + "\n".join(rows)
 
 

@@ -12,6 +12,7 @@ and seconds taken).
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import random
@@ -36,6 +37,7 @@ __all__ = [
     "current",
     "drive_checkpoint_dir",
     "pick_device",
+    "recorded_metrics",
     "seed_everything",
     "start",
 ]
@@ -77,6 +79,20 @@ def figures_root(profile: Profile | str | None = None, data: str | None = None) 
         / "figures"
         / output_folder(get_profile(profile) if profile is None else profile, data)
     )
+
+
+def recorded_metrics(notebook: str, profile: str = "full", data: str = "real") -> dict | None:
+    """The committed ``figures/<profile>/<notebook>/metrics.json`` of this checkout (whatever
+    ``WORKBOOK_FIGURES_DIR`` says), if it exists and records that profile and data source;
+    else None. Notebooks show it beside their own run's numbers."""
+    root = repo_root()
+    if root is None:
+        return None
+    path = root / "figures" / output_folder(get_profile(profile), data) / notebook / "metrics.json"
+    if not path.is_file():
+        return None
+    record = json.loads(path.read_text())
+    return record if (record.get("profile"), record.get("data")) == (profile, data) else None
 
 
 def checkpoints_root() -> Path:

@@ -78,3 +78,12 @@ def test_load_available_falls_back_to_standin(monkeypatch, tmp_path, capsys):
     x, _, source = wb.load_available("svhn", "test")
     assert source == "synthetic" and x.shape == (256, 3, 32, 32)
     assert "real data not available" in capsys.readouterr().out
+
+
+def test_recorded_metrics_reads_the_committed_full_profile_record(monkeypatch, tmp_path):
+    monkeypatch.setenv("WORKBOOK_FIGURES_DIR", str(tmp_path))  # a run's own folder is not it
+    record = workbook.recorded_metrics("01_vae")
+    assert record is not None and (record["profile"], record["data"]) == ("full", "real")
+    assert record["course_mlp"]["valid_elbo"] < 0
+    assert workbook.recorded_metrics("01_vae", "demo", "real") is None  # no such folder
+    assert workbook.recorded_metrics("no_such_notebook") is None

@@ -65,6 +65,9 @@ def test_score_table_rows_and_gap():
     table = vae_figures.score_table([row], 200)
     assert table.splitlines()[0] == "| model | test ELBO | test log p(x), K = 200 | gap |"
     assert table.splitlines()[-1] == row
+    # the table says how many test images the estimate used (the demo uses 500 of them)
+    head = vae_figures.score_table([row], 200, 500).splitlines()[0]
+    assert head == "| model | test ELBO | test log p(x), K = 200, 500 test images | gap |"
 
 
 def test_compare_estimators_shapes_and_seed():
