@@ -153,9 +153,9 @@ def interpolate_data(
 
 RESTART_NOTE = (
     "<b>Live panel:</b> it needs this notebook's running kernel. After a kernel restart, or in "
-    "a notebook opened again, it shows an error or nothing: run this cell again. The static "
-    "figure next to it keeps the result visible in a saved notebook. The &#9664; / &#9654; "
-    "buttons move a slider by one step in every interface."
+    "a notebook opened again, it shows an error or a still image of the view it had: run this "
+    "cell again to move it. The static figure next to it keeps the result visible in a saved "
+    "notebook. The &#9664; / &#9654; buttons move a slider by one step in every interface."
 )
 
 
