@@ -7,6 +7,7 @@ what the exported static figure shows.
 
 from __future__ import annotations
 
+import base64
 import io
 from collections.abc import Callable, Sequence
 
@@ -152,9 +153,9 @@ def interpolate_data(
 
 RESTART_NOTE = (
     "<b>Live panel:</b> it needs this notebook's running kernel. After a kernel restart, or in "
-    "a notebook opened again, it shows an error or nothing: run this cell again. The static "
-    "figure next to it keeps the result visible in a saved notebook. The &#9664; / &#9654; "
-    "buttons move a slider by one step in every interface."
+    "a notebook opened again, it shows an error or a still image of the view it had: run this "
+    "cell again to move it. The static figure next to it keeps the result visible in a saved "
+    "notebook. The &#9664; / &#9654; buttons move a slider by one step in every interface."
 )
 
 
@@ -300,9 +301,23 @@ class ImageExplorer:
             )
             self.captions.value = f'<div style="display:flex;padding-left:{scale}px">{cells}</div>'
 
+    def _repr_mimebundle_(self, **_kwargs: object) -> dict[str, object]:
+        """The live panel, with a PNG of its current image and a line of text as fallbacks.
+
+        Front-ends with ipywidgets draw the panel (a saved notebook needs the widget state in its
+        metadata, which ``python -m helpers run`` stores); viewers without them (GitHub, VS Code
+        and Colab on a saved notebook, nbconvert) show the PNG, or the text.
+        """
+        shown = ", ".join(self._shown(n, c) for n, c in self.controls.items())
+        return {
+            **self.widget._repr_mimebundle_(),  # type: ignore[attr-defined]
+            "image/png": base64.b64encode(self.image.value).decode("ascii"),
+            "text/plain": f"Image panel showing {shown} (run the cell to move its controls)",
+        }
+
     def _ipython_display_(self) -> None:
         from IPython.display import HTML, display
 
         if self.note:
             display(HTML(f'<p class="workbook-explorer-note">{self.note}</p>'))
-        display(self.widget)
+        display(self._repr_mimebundle_(), raw=True)

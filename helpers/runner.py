@@ -7,6 +7,12 @@ The committed ``.ipynb`` is never modified: the executed copy, with its outputs,
 wrote (``WORKBOOK_FIGURES_DIR`` or ``--figures-dir`` choose another root). A
 progress bar follows the cells; a failing cell stops that notebook, and the run exits non-zero
 after printing which cell failed and its error.
+
+The executed copy is meant to be opened and shared: it holds the state of every widget in its
+metadata (so JupyterLab and Notebook 7 draw each panel and progress bar as the run left it), and
+the text of each ``tqdm`` bar is its final frame (``vae: 100%|...| 936/936 [02:31<00:00, ...]``),
+not the first one that the kernel sent, for the viewers that show only text (see
+:func:`finish_outputs`).
 """
 
 from __future__ import annotations
@@ -21,12 +27,16 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from html import unescape
 from pathlib import Path
+from typing import Any
 
 from .profiles import DATA_SOURCES, PROFILE_NAMES, default_profile_name
-from .training import PROGRESS_LOG_ENV
+from .progress import PROGRESS_LOG_ENV
 
-__all__ = ["RunResult", "find_notebooks", "main", "run_notebook", "summary_table"]
+__all__ = [
+    "RunResult", "find_notebooks", "finish_outputs", "main", "run_notebook", "summary_table",
+]  # fmt: skip
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 META_KEYS = {
@@ -106,6 +116,7 @@ def run_notebook(
         timeout=timeout,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent.resolve())}},
+        store_widget_state=True,
     )
     client.km = client.create_kernel_manager()
     client.km.transport = "ipc"  # local sockets: no plain-text TCP (nor the kernel's warning)
@@ -133,6 +144,8 @@ def run_notebook(
                 bar.update(1)
     finally:
         bar.close()
+        client.set_widgets_metadata()  # NotebookClient.execute would; execute_cell does not
+        finish_outputs(nb)
         nbformat.write(nb, executed)
         log.unlink(missing_ok=True)
     if error is None:
@@ -140,6 +153,51 @@ def run_notebook(
     elif kernel_log.stat().st_size:
         error += f"\n(the kernel's own messages: {kernel_log})"
     return RunResult(stem, error is None, time.time() - began, executed, error, began)
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+PROGRESS_MODELS = ("FloatProgressModel", "IntProgressModel")  # the bar of tqdm.notebook
+
+
+def finish_outputs(nb: Any) -> int:
+    """Give each ``tqdm`` bar's output in ``nb`` the text of its final frame; returns how many.
+
+    A bar's output holds the text of the frame the kernel first displayed (``0%| | 0/936``);
+    its later frames reach only the widget's state, which
+    ``NotebookClient.set_widgets_metadata`` stores in ``nb.metadata.widgets``. The final frame
+    is rebuilt from that state (the bar's two labels and its value), so that a viewer without
+    widgets shows how the loop ended.
+    """
+    models = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    finished = 0
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get(WIDGET_VIEW)
+            text = _tqdm_text(models, view.get("model_id", "")) if view else None
+            if text is not None:
+                output["data"]["text/plain"] = text
+                finished += 1
+    return finished
+
+
+def _tqdm_text(models: dict[str, Any], model_id: str) -> str | None:
+    """The text frame of the tqdm bar ``model_id`` (an HBox of HTML, progress, HTML) or None."""
+    box = models.get(model_id, {})
+    if box.get("model_name") != "HBoxModel":
+        return None
+    children = [
+        models.get(str(c).removeprefix("IPY_MODEL_"), {}) for c in box["state"].get("children", [])
+    ]
+    kinds = [c.get("model_name") for c in children]
+    if len(kinds) != 3 or kinds[::2] != ["HTMLModel"] * 2 or kinds[1] not in PROGRESS_MODELS:
+        return None
+    left, bar, right = (c["state"] for c in children)
+    value, top = float(bar.get("value", 0) or 0), float(bar.get("max", 0) or 0)
+    filled = min(10, max(0, int(10 * value / top))) if top > 0 else 0
+    drawn = "\u2588" * filled + " " * (10 - filled)
+    text = f"{unescape(left.get('value', ''))}|{drawn}|{unescape(right.get('value', ''))}"
+    return text.replace("\u2007", " ")  # tqdm.notebook's labels use figure spaces
 
 
 class _LogTail:

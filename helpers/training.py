@@ -2,7 +2,8 @@
 
 :func:`train` runs ``step_fn(step)`` for ``step = start .. total_steps - 1`` and does the rest:
 
-- a ``tqdm.auto`` progress bar with the running metrics;
+- a ``tqdm.auto`` progress bar with the running metrics, and a last line that says what ran
+  (``train_vae: 936/936 steps, 2 min 31 s``), which a saved notebook keeps;
 - a :class:`History` of the mean of each metric every ``log_every`` steps and of the
   evaluation metrics every ``eval_every`` steps (saved as JSON beside the checkpoint);
 - a checkpoint every ``checkpoint_every`` steps and at the end, written atomically and holding
@@ -34,6 +35,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from .fileio import save_torch, write_json
+from .progress import ProgressLog, summary_line
 
 __all__ = [
     "CheckpointError",
@@ -48,40 +50,9 @@ __all__ = [
     "train",
 ]
 
-PROGRESS_LOG_ENV = "WORKBOOK_PROGRESS_LOG"
-
 Number = float | int
 StepFn = Callable[[int], Mapping[str, Tensor | Number]]
 EvalFn = Callable[[int], Mapping[str, Number]]
-
-
-class _ProgressLog:
-    """Plain progress lines for headless runs: ``python -m helpers run`` sets
-    ``WORKBOOK_PROGRESS_LOG`` to a file that it prints as it grows (a notebook's tqdm widget
-    never reaches a terminal). A line at each evaluation and at most every ``every`` seconds."""
-
-    def __init__(self, name: str, total: int, every: float = 10.0) -> None:
-        path = os.environ.get(PROGRESS_LOG_ENV, "").strip()
-        self.path = Path(path) if path else None
-        self.name, self.total, self.every = name, total, every
-        self.began = self.last = time.time()
-
-    def __call__(
-        self, step: int, start: int, postfix: Mapping[str, str], force: bool = False
-    ) -> None:
-        now = time.time()
-        if self.path is None or not (force or now - self.last >= self.every):
-            return
-        self.last = now
-        elapsed = now - self.began
-        eta = elapsed / max(step - start, 1) * (self.total - step)
-        values = ", ".join(f"{k} {v}" for k, v in postfix.items())
-        line = (
-            f"{self.name}: step {step}/{self.total} ({100 * step / self.total:.0f}%), "
-            f"{elapsed:.0f} s, about {eta:.0f} s left" + (f"; {values}" if values else "")
-        )
-        with open(self.path, "a") as handle:
-            handle.write(line + "\n")
 
 
 class NonFiniteLossError(RuntimeError):
@@ -445,7 +416,7 @@ def train(
     postfix: dict[str, str] = {}
     began = time.time()
     bar = tqdm(total=total_steps, initial=start, desc=name, unit="step", disable=not progress)
-    log_line = _ProgressLog(name, total_steps)
+    log_line = ProgressLog(name, total_steps)
     try:
         for module in modules:
             module.train()
@@ -491,4 +462,6 @@ def train(
     finally:
         bar.close()
     seconds = seconds_before + time.time() - began
+    if progress:  # a saved notebook keeps this line, whatever became of the bar's widget
+        print(summary_line(name, total_steps, total_steps, seconds, resumed_from=start))
     return TrainResult(history, total_steps, seconds, resumed_from=start)

@@ -107,3 +107,27 @@ def test_explorer_says_that_a_restarted_kernel_needs_the_cell_again():
         InteractiveShell.clear_instance()
     html = [o["text/html"] for o in outputs if "text/html" in o]
     assert any("restart" in h and "run this cell again" in h for h in html)
+
+
+def test_explorer_output_carries_a_png_and_text_besides_the_live_panel():
+    """A saved notebook shows the panel where widgets render, else the PNG of its image (GitHub,
+    VS Code, Colab), else a line of text that says what it shows, not the widget's repr."""
+    import base64
+
+    from IPython.core.interactiveshell import InteractiveShell
+
+    slider = widgets.FloatSlider(value=0.25, min=0, max=1, step=0.25, description="alpha")
+    explorer = ImageExplorer(lambda alpha: torch.full((1, 1, 2, 2), alpha), {"alpha": slider})
+    shell = InteractiveShell.instance()
+    outputs = []
+    shell.display_pub.publish = lambda data, **_kw: outputs.append(data)  # type: ignore[method-assign]
+    try:
+        explorer._ipython_display_()
+    finally:
+        InteractiveShell.clear_instance()
+    panels = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o]
+    assert len(panels) == 1
+    panel = panels[0]
+    assert panel["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.widget.model_id
+    assert base64.b64decode(panel["image/png"]) == explorer.image.value
+    assert "alpha = 0.25" in panel["text/plain"] and "VBox(" not in panel["text/plain"]

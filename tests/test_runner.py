@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from helpers import runner
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def write_notebook(path, cells):
@@ -202,3 +206,74 @@ def test_ctrl_c_stops_quietly(tmp_path):
     assert proc.returncode == 130, err
     assert "Traceback" not in out + err and "ZMQError" not in err
     assert "interrupted" in err
+
+
+FIRST_FRAME = re.compile(r"(?<![\d.])0%\|")  # tqdm's first frame: "  0%|          | 0/936"
+FINAL_FRAME = re.compile(r"100%\|\S*\| (\d+)/\1 ")  # its last: "100%|##########| 936/936 [...]"
+
+
+def output_texts(cell) -> list[str]:
+    """The text each output of ``cell`` shows in a viewer without widgets, in order."""
+    texts = []
+    for output in cell.get("outputs", []):
+        if output["output_type"] == "stream":
+            texts.append(output["text"])
+        elif "data" in output:
+            texts.append(output["data"].get("text/plain", ""))
+    return texts
+
+
+def test_the_saved_copy_shows_how_progress_ended_and_keeps_the_widgets(tmp_path, monkeypatch):
+    """What a student opens or shares: each progress bar's text is its final frame, training
+    ends with a line that says what ran, and every widget's state is in the notebook's metadata
+    (JupyterLab draws it from there) with a PNG of the explorer's image for other viewers."""
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    write_notebook(
+        folder / "14_saved.ipynb",
+        [
+            new_code_cell(
+                "from tqdm.auto import tqdm\nfor _ in tqdm(range(5), desc='plain'):\n    pass"
+            ),
+            new_code_cell(
+                "from helpers.training import train\n"
+                "train('toy', lambda i: {'loss': 1.0 / (i + 1)}, 6, {}, checkpoint_dir=None,\n"
+                "      steps_per_epoch=2, progress=True)\n"
+                "None"
+            ),
+            new_code_cell(
+                "import ipywidgets as widgets, torch\n"
+                "from helpers.interactive import ImageExplorer\n"
+                "ImageExplorer(lambda alpha: torch.full((2, 1, 4, 4), alpha),\n"
+                "              {'alpha': widgets.FloatSlider(value=0.5, min=0, max=1)})"
+            ),
+        ],
+    )
+    monkeypatch.setattr(runner, "notebooks_dir", lambda: folder)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the kernel imports this checkout's helpers
+    figures = tmp_path / "figures"
+    args = ["run", "--profile", "smoke", "--figures-dir", str(figures), "--no-progress"]
+    assert runner.main(args) == 0
+    nb = nbformat.read(figures / "14_saved" / "14_saved.ipynb", as_version=4)
+    plain, trained, panel = (output_texts(c) for c in nb.cells)
+    for texts in (plain, trained):
+        for i, text in enumerate(texts):
+            if FIRST_FRAME.search(text):  # a first frame must be followed by a final line
+                later = "\n".join(texts[i + 1 :])
+                assert FINAL_FRAME.search(later) or re.search(r"(\d+)/\1 steps", later), texts
+    assert any(t.startswith("plain: 100%|") and FINAL_FRAME.search(t) for t in plain), plain
+    assert any(t.startswith("toy: 100%|") and "6/6 " in t for t in trained), trained
+    assert re.search(r"^toy: 6/6 steps, [\d.]+ s$", "\n".join(trained), re.M), trained
+    assert not any(FIRST_FRAME.search(t) or "VBox(" in t for t in panel), panel
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    views = [
+        o["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
+        for c in nb.cells
+        for o in c.outputs
+        if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+    ]
+    assert len(views) == 3 and all(v in state for v in views)
+    explorer = nb.cells[2].outputs[-1]["data"]
+    assert "application/vnd.jupyter.widget-view+json" in explorer and "image/png" in explorer
+    assert state[views[2]]["model_name"] == "VBoxModel"
+    assert any(s["model_name"] == "ImageModel" and s.get("buffers") for s in state.values())
