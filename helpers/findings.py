@@ -39,6 +39,11 @@ def _is_full(profile: str, data: str) -> bool:
     return profile == "full" and data == "real"
 
 
+def _name(name: str) -> str:
+    """A model's name as code (`course_mlp`), or as it is when it is already words."""
+    return name if " " in name else f"`{name}`"
+
+
 def _setting(profile: str, data: str) -> str:
     return f"{profile} profile, {data} data"
 
@@ -59,7 +64,7 @@ def elbo_target(
             if elbo >= target
             else f"misses it by {target - elbo:.2f}"
         )
-        lines.append(f"- `{name}`: {elbo:.2f} after {m['epochs']} epochs, {verdict}.")
+        lines.append(f"- {_name(name)}: {elbo:.2f} after {m['epochs']} epochs, {verdict}.")
     if not _is_full(profile, data):
         lines.append(
             f"The target is defined for {_REAL}: 20 epochs on Larochelle's binarized MNIST. This "
@@ -72,51 +77,50 @@ def full_profile_record(
     this_run: Mapping[str, Any],
     record: Mapping[str, Any] | None,
     models: Mapping[str, str],
+    setting: tuple[str, str],
     target: float = PROBLEM1_TARGET,
 ) -> str:
     """This run's Problem-1 numbers beside a recorded full-profile run on the real data.
 
     Args:
         this_run: this run's metrics (``wb.metrics``: model name -> ``valid_elbo``,
-            ``test_log_likelihood``, ``test_images``; plus ``profile`` and ``data``).
+            ``test_log_likelihood``, ``test_images``).
         record: the recorded ``figures/full/01_vae/metrics.json``, or None where there is none.
-        models: model name -> its label in the table, in table order.
+        models: model name -> its label, in order.
+        setting: this run's ``(profile, data)``.
     Returns:
-        A Markdown table with a column pair per run, labelled with each run's profile and data,
-        and a line with the recorded run's verdict on the target; or one line saying no
-        full-profile record exists.
+        One line per model with both runs' validation ELBO and log p(x) (over how many test
+        images), each run labelled with its profile and data, and the recorded run's verdict on
+        the target; or one line saying no full-profile record exists.
     """
     if not record:
         return (
             "No full-profile record on the real data is in this checkout "
             "(`figures/full/01_vae/metrics.json`): run the notebook with the `full` profile."
         )
-    runs = [("this run", this_run), ("recorded", record)]
-    head = " | ".join(
-        f"{who} ({m.get('profile', '?')}, {m.get('data', '?')}): valid ELBO | log p(x), test images"
-        for who, m in runs
-    )
-    lines = [f"| model | {head} |", "|---|" + "---|---|" * len(runs)]
+
+    def numbers(entry: Any) -> str:
+        if not isinstance(entry, Mapping):
+            return "not run"
+        log_px = entry.get("test_log_likelihood")
+        text = f"valid ELBO {entry['valid_elbo']:.2f}"
+        if log_px is not None:
+            text += f", log p(x) {log_px:.2f} over {entry.get('test_images')} test images"
+        return text
+
+    ours, theirs = _setting(*setting), _setting(record.get("profile"), record.get("data"))
+    lines = [f"This run ({ours}) beside the recorded run ({theirs}, {record.get('device')}):"]
     for name, label in models.items():
-        cells = []
-        for _, m in runs:
-            entry = m.get(name)
-            if not isinstance(entry, Mapping):
-                cells += ["not run", "not run"]
-                continue
-            log_px = entry.get("test_log_likelihood")
-            images = entry.get("test_images")
-            cells += [
-                f"{entry['valid_elbo']:.2f}",
-                "not estimated" if log_px is None else f"{log_px:.2f}, {images} images",
-            ]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        if name in this_run or name in record:
+            lines.append(
+                f"- {label}: this run {numbers(this_run.get(name))}; "
+                f"recorded {numbers(record.get(name))}."
+            )
     main = record.get(next(iter(models)), {})
     if isinstance(main, Mapping) and "valid_elbo" in main:
         met = main["valid_elbo"] >= target
         lines.append(
-            f"\nThe recorded full-profile run ({record.get('device', '?')}) "
-            f"{'meets' if met else 'misses'} the target of {target:g} nats with "
+            f"\nThe recorded run {'meets' if met else 'misses'} the target of {target:g} nats with "
             f"{main['valid_elbo']:.2f} ({models[next(iter(models))]})."
         )
     return "\n".join(lines)
@@ -156,12 +160,12 @@ def elbo_gap(runs: Mapping[str, Mapping[str, Any]]) -> str:
     lo, hi = min(gaps, key=gaps.__getitem__), max(gaps, key=gaps.__getitem__)
     negative = [n for n, g in gaps.items() if g < 0]
     text = (
-        f"In this run the gap log p(x) - ELBO ranges from {gaps[lo]:.2f} nats (`{lo}`) to "
-        f"{gaps[hi]:.2f} nats (`{hi}`)."
+        f"In this run the gap log p(x) - ELBO ranges from {gaps[lo]:.2f} nats ({_name(lo)}) to "
+        f"{gaps[hi]:.2f} nats ({_name(hi)})."
     )
     if negative:
         text += (
-            f" A negative gap ({', '.join(f'`{n}`' for n in negative)}) means the estimate with "
+            f" A negative gap ({', '.join(_name(n) for n in negative)}) means the estimate with "
             "K samples has not converged: the estimator is a lower bound in expectation too."
         )
     return text

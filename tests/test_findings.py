@@ -198,11 +198,9 @@ def test_gan_samples_does_not_call_an_intermediate_generator_good():
 
 
 def test_full_profile_record_sits_beside_this_run():
-    models = {"course_mlp": "course MLP", "course_mlp_latent20": "L = 20"}
+    models = {"course_mlp": "course MLP", "course_mlp_latent20": "L = 20", "conv": "conv"}
     this = {
-        "profile": "demo",
-        "data": "synthetic",
-        "course_mlp": {"valid_elbo": -119.14, "test_log_likelihood": -110.2, "test_images": 500},
+        "course_mlp": {"valid_elbo": -119.14, "test_log_likelihood": -110.2, "test_images": 500}
     }
     record = {
         "profile": "full",
@@ -213,17 +211,29 @@ def test_full_profile_record_sits_beside_this_run():
             "test_log_likelihood": -95.505,
             "test_images": 10000,
         },
-        "course_mlp_latent20": {
-            "valid_elbo": -100.11,
-            "test_log_likelihood": -94.81,
-            "test_images": 10000,
-        },
+        "course_mlp_latent20": {"valid_elbo": -100.11, "test_images": 10000},
     }
-    text = findings.full_profile_record(this, record, models)
-    assert "this run (demo, synthetic)" in text and "recorded (full, real)" in text
-    assert "| course MLP | -119.14 | -110.20, 500 images | -101.20 | -95.50, 10000 images |" in text
-    assert "| L = 20 | not run | not run | -100.11 |" in text
+    text = findings.full_profile_record(this, record, models, ("demo", "synthetic"))
+    assert (
+        "This run (demo profile, synthetic data) beside the recorded run (full profile, real"
+        in text
+    )
+    assert (
+        "- course MLP: this run valid ELBO -119.14, log p(x) -110.20 over 500 test images; "
+        "recorded valid ELBO -101.20, log p(x) -95.50 over 10000 test images." in text
+    )
+    assert "- L = 20: this run not run; recorded valid ELBO -100.11." in text
+    assert "conv" not in text  # in neither run
     assert "meets the target of -102 nats with -101.20" in text
     record["course_mlp"]["valid_elbo"] = -103.0
-    assert "misses the target" in findings.full_profile_record(this, record, models)
-    assert "No full-profile record" in findings.full_profile_record(this, None, models)
+    assert "misses the target" in findings.full_profile_record(this, record, models, ("d", "s"))
+    assert "No full-profile record" in findings.full_profile_record(this, None, models, ("d", "s"))
+
+
+def test_model_names_in_words_are_not_set_as_code():
+    runs = {
+        "course MLP VAE": {"valid_elbo": -101.0, "epochs": 20},
+        "conv": {"valid_elbo": -99.0, "epochs": 20},
+    }
+    text = findings.elbo_target(runs, "full", "real")
+    assert "- course MLP VAE: -101.00" in text and "- `conv`: -99.00" in text
