@@ -329,6 +329,17 @@ def vae_vs_gan(vae_runs: Mapping[str, Any] | None, gan_runs: Mapping[str, Any]) 
     return text
 
 
+def _since_first_epoch(knn: float, first: float | None) -> str:
+    """What training did to a backbone's kNN accuracy, against its value after epoch 1."""
+    if first is None or first != first:  # not recorded (older runs) or NaN
+        return "."
+    if knn > first + 2:
+        return f", {knn - first:.1f} points above its {first:.1f}% after the first epoch."
+    if knn < first - 2:
+        return f", below its {first:.1f}% after the first epoch: training made them worse."
+    return f", about its {first:.1f}% after the first epoch: training added little to them."
+
+
 def simsiam_collapse(runs: Mapping[str, Mapping[str, Any]], profile: str, data: str) -> str:
     """Collapse of runs (b), (c) and (d) against (a), from the output std of the projector's
     output z (collapsed: at most half of (a)'s), with what the backbone below it keeps (its kNN
@@ -348,15 +359,10 @@ def simsiam_collapse(runs: Mapping[str, Mapping[str, Any]], profile: str, data: 
             f"- {label}: loss {loss:.3f}, output std x sqrt(d) {std:.2f} against (a)'s {std_a:.2f}"
         )
         if collapsed[name]:
-            kept = (
-                "the backbone below it kept some information"
-                if knn >= 15
-                else "the backbone is near chance too"
-            )
             line += (
                 f": collapsed (at most half of (a)'s). It is the projector's output z that "
-                f"collapsed; the backbone's features still reach {knn:.1f}% kNN accuracy "
-                f"(chance 10%): {kept}."
+                f"collapsed; the backbone's features reach {knn:.1f}% kNN accuracy (chance 10%)"
+                + _since_first_epoch(knn, m.get("first_epoch_knn_accuracy"))
             )
         else:
             line += f": not collapsed; backbone kNN {knn:.1f}%."
@@ -386,9 +392,15 @@ def simsiam_features(
         f"kNN accuracy of the backbone features: (a) {a:.1f}%, (b) {b:.1f}%, (c) {c:.1f}%; raw "
         f"pixels {raw_knn:.1f}%, chance 10%."
     )
-    margin = a - max(b, c)
+    ablations = {"(b)": b, "(c)": c}
+    if "fixed_random_init" in runs:
+        ablations["(d)"] = runs["fixed_random_init"]["final_knn_accuracy"]
+    margin = a - max(ablations.values())
     if margin >= 10:
-        text += f" Stop-gradient learns: (a) is {margin:.1f} points above both ablations."
+        text += (
+            f" Stop-gradient learns: (a) is at least {margin:.1f} points above every ablation "
+            f"({', '.join(ablations)})."
+        )
     else:
         where = f"only {margin:.1f} points above" if margin >= 0 else f"{-margin:.1f} points below"
         text += (

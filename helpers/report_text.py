@@ -26,6 +26,9 @@ PROVENANCE = (
 )  # fmt: skip
 
 LABELS: dict[str, str] = {
+    "00_datasets/classes_cifar10_grey_digits": "One row per class of the grey-digit stand-in "
+    "on which Problem 3's demo trains SimSiam (the table's CIFAR-10 row describes the shapes "
+    "stand-in)",
     # 00_datasets
     "binarized_mnist": "binarized MNIST",
     "mnist": "MNIST",
@@ -79,6 +82,7 @@ LABELS: dict[str, str] = {
     "final_loss": "final loss",
     "output_std_x_sqrt_dim": "output std x sqrt(d)",
     "output_std": "output std",
+    "first_epoch_knn_accuracy": "kNN accuracy, backbone, after epoch 1 (%)",
     "final_knn_accuracy": "kNN accuracy, backbone (%)",
     "final_knn_accuracy_z": "kNN accuracy, projector output z (%)",
     "dim": "output dimension d",

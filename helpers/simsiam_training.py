@@ -369,10 +369,13 @@ def linear_probe(
 
 
 def run_summary(result: TrainResult, dim: int) -> dict[str, float | int]:
-    """The metrics.json entry of one run: final kNN accuracies, loss, output std and time."""
+    """The metrics.json entry of one run: final kNN accuracies (and the backbone's after the
+    first epoch, the reference for what training added), loss, output std and time."""
     h = result.history
     epochs, _ = h.series("loss", x="epoch")
+    _, knn = h.series("knn_accuracy", x="epoch")
     return {
+        "first_epoch_knn_accuracy": round(float(knn[0]), 2) if knn else float("nan"),
         "final_knn_accuracy": round(float(h.last("knn_accuracy")), 2),
         "final_knn_accuracy_z": round(float(h.last("knn_accuracy_z")), 2),
         "final_loss": round(float(h.last("loss")), 4),
