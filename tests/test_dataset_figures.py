@@ -81,3 +81,12 @@ def test_committed_demo_figures_fit_a_report_page():
     for path in pngs:
         with Image.open(path) as image:
             assert image.size[0] <= 1500, (path.name, image.size)
+
+
+def test_class_grid_text_is_readable_at_report_size():
+    from .test_plots import smallest_text_in_a_report
+
+    images, labels = synthetic.objects(200, 0)
+    fig = dataset_figures.plot_classes("cifar10", images, labels, "synthetic", per_class=8)
+    assert smallest_text_in_a_report(fig) >= 7.0
+    plt.close("all")

@@ -104,7 +104,7 @@ def test_image_figures_fit_a_report_page(tmp_path):
         assert imread(png).shape[1] <= 1500, name
 
 
-def _smallest_text_in_a_report(fig) -> float:
+def smallest_text_in_a_report(fig) -> float:
     """Points: the smallest visible text of ``fig`` once a report places it (its saved, tight
     bounding box, 0.1 in of padding each side, scaled by plots.report_scale)."""
     from matplotlib.text import Text
@@ -138,12 +138,12 @@ def test_show_images_text_is_readable_at_report_size(n_rows, n_cols, label):
         rows, column_labels=[f"{i / 10:.1f}" for i in range(n_cols)], column_title="alpha",
         title="A title as long as the ones the notebooks give",
     )  # fmt: skip
-    assert _smallest_text_in_a_report(fig) >= 7.0
+    assert smallest_text_in_a_report(fig) >= 7.0
     plt.close(fig)
 
 
 @pytest.mark.parametrize(("n", "nrow"), [(64, 16), (32, 16), (64, 8), (64, 4)])
 def test_image_grid_title_is_readable_at_report_size(n, nrow):
     fig = plots.image_grid(torch.rand(n, 3, 32, 32), nrow=nrow, title="Samples after training")
-    assert _smallest_text_in_a_report(fig) >= 7.0
+    assert smallest_text_in_a_report(fig) >= 7.0
     plt.close(fig)
