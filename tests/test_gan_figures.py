@@ -160,3 +160,4 @@ def test_wgan_curves_text_is_readable_at_report_size():
 
     curves = gan_figures.plot_wgan_curves(_gan_history(), fd_init=400.0, floor=2.0, title="W")
     assert smallest_text_in_a_report(curves) >= 7.0
+    matplotlib.pyplot.close("all")

@@ -195,3 +195,4 @@ def test_figure_text_is_readable_at_report_size():
         {"course_mlp": _snapshots(n=12), "conv": _snapshots(n=12)}, generator=g, n=12, steps=4
     )
     assert smallest_text_in_a_report(vae_figures.plot_samples_over_training(rows)) >= 7.0
+    matplotlib.pyplot.close("all")
