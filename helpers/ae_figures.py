@@ -211,7 +211,10 @@ def plot_beta_0_vs_10(results: Mapping[str, TrainResult], dataset: str = "MNIST"
         ax.get_lines()[1].set_label("VAE, beta = 10")
         epoch_axis(ax)
     fig.legend(
-        *axes[1].get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize=8
+        *axes[1].get_legend_handles_labels(),
+        loc="outside lower center",
+        ncols=2,
+        fontsize=plots.readable_pt(8, *fig.get_size_inches()),
     )
     fig.suptitle(f"The two terms of the objective, {dataset}")
     return fig
@@ -269,7 +272,10 @@ def plot_tuned_curves(
         )
         epoch_axis(ax)
     fig.legend(
-        *axes[2].get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=8
+        *axes[2].get_legend_handles_labels(),
+        loc="outside lower center",
+        ncols=3,
+        fontsize=plots.readable_pt(8, *fig.get_size_inches()),
     )
     fig.suptitle(f"Validation curves of three VAEs, {dataset}")
     return fig

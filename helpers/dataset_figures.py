@@ -77,14 +77,15 @@ def plot_classes(
     standin: str | None = None,
 ) -> Figure | None:
     """One named row of ``per_class`` training images (``images`` (N, C, H, W), ``labels``
-    (N,)) per class of dataset ``name``, titled by :func:`dataset_title`; ``None`` for an
-    unlabelled dataset or one with too few images of some class."""
+    (N,)) per class of dataset ``name``, each named once by its class ("0", "airplane"),
+    titled by :func:`dataset_title`; ``None`` for an unlabelled dataset or one with too few
+    images of some class."""
     rows = None if labels is None else class_rows(images, labels, per_class)
     if rows is None:
         return None
     names = class_names(name, source, standin)
     return plots.show_images(
-        {f"{k}: {names[k]}": rows[k] for k in range(10)},
+        {names[k]: rows[k] for k in range(10)},
         title=f"{dataset_title(name, source, standin)}: one class per row",
         scale=0.5,
     )

@@ -125,7 +125,7 @@ def plot_wgan_curves(
     Lipschitz penalty (log axis) side by side, and under them the Frechet distance (from
     ``fd_init`` at iteration 0) with the ``floor`` of two real splits."""
     fig, axes = plt.subplot_mosaic(
-        [["w", "lp"], ["fd", "fd"]], figsize=(plots.PAGE_WIDTH, 5.6), layout="constrained"
+        [["w", "lp"], ["fd", "fd"]], figsize=(plots.PAGE_WIDTH, 4.4), layout="constrained"
     )
     plots.plot_curves(
         {"W estimate": history.series("wasserstein")},

@@ -22,11 +22,16 @@ from .fileio import atomic_path
 
 __all__ = [
     "PAGE_WIDTH",
+    "READABLE_PT",
+    "REPORT_HEIGHT",
+    "REPORT_WIDTH",
     "STYLE",
     "image_grid",
     "make_grid",
     "place_legend",
     "plot_curves",
+    "readable_pt",
+    "report_scale",
     "save_figure",
     "show_images",
     "use_style",
@@ -53,6 +58,18 @@ PAGE_WIDTH = 7.0
 """Inches: the widest a figure gets, a report page's text width (1400 px at 200 dpi).
 :func:`image_grid` and :func:`show_images` shrink their images to fit it."""
 
+REPORT_WIDTH = 6.0
+"""Inches: the width a report places a figure at (a letter or A4 page's text width, less a
+margin of safety)."""
+
+REPORT_HEIGHT = 3.4
+"""Inches: the most height a report gives one figure (0.36 of a letter page's text height); a
+taller figure is shrunk to it, whatever its width."""
+
+READABLE_PT = 7.5
+"""Points: the smallest text a figure may have once placed in a report (7 pt, with a margin
+for the labels that widen a figure's saved, tight bounding box)."""
+
 COUNT_WORDS = ("epoch", "iteration", "step")
 """An x label naming one of these counts gets integer ticks in :func:`plot_curves`."""
 
@@ -63,6 +80,19 @@ def use_style() -> None:
 
 
 use_style()
+
+
+def report_scale(width: float, height: float) -> float:
+    """How much a ``width`` x ``height`` inch figure is scaled by when a report places it: to
+    :data:`REPORT_WIDTH` wide, or less where it would then be taller than
+    :data:`REPORT_HEIGHT`."""
+    return min(REPORT_WIDTH / width, REPORT_HEIGHT / height)
+
+
+def readable_pt(size: float, width: float, height: float) -> float:
+    """A font size of at least ``size`` points, large enough to read as :data:`READABLE_PT`
+    once a ``width`` x ``height`` inch figure is placed in a report (:func:`report_scale`)."""
+    return max(size, READABLE_PT / report_scale(width, height))
 
 
 def _as_display(images: Tensor, value_range: tuple[float, float] | None) -> Tensor:
@@ -126,7 +156,7 @@ def image_grid(
     ax.imshow(grid.numpy())
     ax.set_axis_off()
     if title:
-        ax.set_title(title)
+        ax.set_title(title, fontsize=readable_pt(11, *fig.get_size_inches()))
     return fig
 
 
@@ -144,18 +174,29 @@ def show_images(
     ``column_labels`` go above the first row, ``column_title`` (what the columns are, e.g.
     "alpha") above them, and ``title`` above everything, without overlapping. ``scale``:
     inches per image, reduced where the figure would be wider than :data:`PAGE_WIDTH` (1.5 in
-    of it for the row labels).
+    of it for the row labels), raised where a row is too low for its label. Every text is
+    large enough to read once the report shrinks the figure (:func:`readable_pt`).
     """
     n_rows = len(rows)
     n_cols = max(v.shape[0] for v in rows.values())
+    lines = max(label.count("\n") + 1 for label in rows)
     scale = min(scale, (PAGE_WIDTH - 1.5) / n_cols)
     extra = 0.35 * (column_labels is not None) + 0.3 * (column_title is not None)
+
+    def size(scale: float) -> tuple[float, float]:
+        width, height = n_cols * scale + 1.5, n_rows * scale * 1.1
+        # the title and column headers: their height grows with their font size
+        return width, height + (0.4 + extra) * readable_pt(10, width, height + 0.4 + extra) / 10
+
+    for _ in range(3):  # each row as tall as its label (1.3 line heights a line) at its size
+        scale = max(scale, lines * readable_pt(10, *size(scale)) * 1.3 / 72 / 1.1)
+    width, height = size(scale)
+
+    def pt(base: float) -> float:
+        return readable_pt(base, width, height)
+
     fig, axes = plt.subplots(
-        n_rows,
-        1,
-        figsize=(n_cols * scale + 1.5, n_rows * scale * 1.1 + 0.4 + extra),
-        squeeze=False,
-        layout="constrained",
+        n_rows, 1, figsize=(width, height), squeeze=False, layout="constrained"
     )
     for ax, (label, images) in zip(axes[:, 0], rows.items(), strict=True):
         ax.imshow(make_grid(images, nrow=n_cols, value_range=value_range).numpy())
@@ -164,19 +205,19 @@ def show_images(
         ax.grid(False)
         for spine in ax.spines.values():
             spine.set_visible(False)
-        ax.set_ylabel(label, rotation=0, ha="right", va="center")
+        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=pt(10))
     top = axes[0, 0]
     if column_labels is not None:
-        width = rows[next(iter(rows))].shape[-1] + 2
-        top.set_xticks([2 + width * (i + 0.5) - 1 for i in range(len(column_labels))])
-        top.set_xticklabels(column_labels, fontsize=8)
+        pitch = rows[next(iter(rows))].shape[-1] + 2  # pixels from one image to the next
+        top.set_xticks([2 + pitch * (i + 0.5) - 1 for i in range(len(column_labels))])
+        top.set_xticklabels(column_labels, fontsize=pt(8))
         top.xaxis.tick_top()
         top.tick_params(axis="x", length=0)
     if column_title is not None:
         top.xaxis.set_label_position("top")
-        top.set_xlabel(column_title)
+        top.set_xlabel(column_title, fontsize=pt(10))
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=pt(12))
     return fig
 
 
@@ -227,13 +268,15 @@ def plot_curves(
 
 
 def place_legend(ax: Axes, where: str = "right") -> None:
-    """A legend outside the data: ``right`` of the axes, ``below`` them, or ``best`` inside."""
+    """A legend outside the data: ``right`` of the axes, ``below`` them, or ``best`` inside;
+    8 pt, or larger where the report shrinks the figure (:func:`readable_pt`)."""
+    size = readable_pt(8, *ax.figure.get_size_inches())
     if where == "right":
-        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, fontsize=8)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, fontsize=size)
     elif where == "below":
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=2, fontsize=8)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=2, fontsize=size)
     elif where == "best":
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=size)
     else:
         raise ValueError(f"legend must be 'right', 'below', 'best' or None, got {where!r}")
 

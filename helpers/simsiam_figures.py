@@ -199,7 +199,10 @@ def plot_knn_accuracy(
         ax.axhline(10, color="grey", ls=":", lw=1, label="chance (10%)")
         epoch_axis(ax)
     fig.legend(
-        *axes[1].get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize=8
+        *axes[1].get_legend_handles_labels(),
+        loc="outside lower center",
+        ncols=2,
+        fontsize=plots.readable_pt(8, *fig.get_size_inches()),
     )
     fig.suptitle(f"kNN accuracy, {dataset}")
     return fig

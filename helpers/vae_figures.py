@@ -186,12 +186,12 @@ def plot_estimators(estimates: Mapping[str, Mapping[int, Sequence[float]]]) -> F
     return fig
 
 
-def _when(step: int, means: Tensor) -> str:
-    """``"step N"``; at step 0 also "untrained" and the range of the means (uint8 0..255)."""
+def _what(step: int, means: Tensor) -> str:
+    """``"means"``; at step 0 "untrained means" and their range (``means`` uint8 0..255)."""
     if step != 0:
-        return f"step {step}"
+        return "means"
     low, high = means.min().item() / 255, means.max().item() / 255
-    return f"step 0, untrained\n(means {low:.3f} to {high:.3f})"
+    return f"untrained means, {low:.3f} to {high:.3f}"
 
 
 def samples_over_training_rows(
@@ -213,15 +213,16 @@ def samples_over_training_rows(
         generator: draws the Bernoulli samples.
 
     Returns:
-        Row label (the model in words) -> (n, 1, 28, 28) images (uint8 means, float 0/1
+        Row label (the model in words and the step, over what the row shows: two lines, to
+        be readable at report size) -> (n, 1, 28, 28) images (uint8 means, float 0/1
         samples).
     """
     rows: dict[str, Tensor] = {}
     for name, snaps in snapshots.items():
         label = model_label(name)
         for step, images in snaps.spread(steps):
-            rows[f"{label}\nmeans, {_when(step, images[:n])}"] = images[:n]
-        rows[f"{label}\nx ~ p(x|z), step {step}"] = torch.bernoulli(
+            rows[f"{label}, step {step}\n{_what(step, images[:n])}"] = images[:n]
+        rows[f"{label}, step {step}\nx ~ p(x|z)"] = torch.bernoulli(
             images[:n].float() / 255, generator=generator
         )
     return rows
@@ -270,26 +271,27 @@ def plot_latent_manifold(manifold: Tensor, n: int, *, title: str | None = None) 
     coordinate (:func:`manifold_coordinates`)."""
     h, w = manifold.shape[-2:]
     pad = 2  # make_grid's padding
-    fig, ax = plt.subplots(figsize=(6.2, 6.6), layout="constrained")
+    size = (6.2, 6.6)
+    fig, ax = plt.subplots(figsize=size, layout="constrained")
     ax.imshow(plots.make_grid(manifold, nrow=n, padding=pad).numpy())
     values = manifold_coordinates(n)
     ax.set_xticks(
         [pad + i * (w + pad) + (w - 1) / 2 for i in range(n)],
         [f"{v:.2f}" for v in values.tolist()],
         rotation=90,
-        fontsize=7,
+        fontsize=plots.readable_pt(7, *size),
     )
     ax.set_yticks(
         [pad + i * (h + pad) + (h - 1) / 2 for i in range(n)],
         [f"{v:.2f}" for v in values.flip(0).tolist()],
-        fontsize=7,
+        fontsize=plots.readable_pt(7, *size),
     )
     ax.tick_params(length=2)
     ax.grid(False)
     for spine in ax.spines.values():
         spine.set_visible(False)
-    ax.set_xlabel("z1 (prior quantiles)")
-    ax.set_ylabel("z2 (prior quantiles)")
+    ax.set_xlabel("z1 (prior quantiles)", fontsize=plots.readable_pt(10, *size))
+    ax.set_ylabel("z2 (prior quantiles)", fontsize=plots.readable_pt(10, *size))
     if title:
-        ax.set_title(title)
+        ax.set_title(title, fontsize=plots.readable_pt(11, *size))
     return fig

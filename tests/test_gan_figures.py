@@ -153,3 +153,11 @@ def test_latent_interpolation_runs_from_z0_to_z1():
         ends = (generator(torch.stack([z0, z1])) + 1) / 2
     torch.testing.assert_close(shown[2:30, 2:30, 0], ends[0, 0], atol=1e-5, rtol=0)
     torch.testing.assert_close(shown[2:30, -30:-2, 0], ends[1, 0], atol=1e-5, rtol=0)
+
+
+def test_wgan_curves_text_is_readable_at_report_size():
+    from .test_plots import smallest_text_in_a_report
+
+    curves = gan_figures.plot_wgan_curves(_gan_history(), fd_init=400.0, floor=2.0, title="W")
+    assert smallest_text_in_a_report(curves) >= 7.0
+    matplotlib.pyplot.close("all")

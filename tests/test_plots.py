@@ -6,6 +6,7 @@ import io
 import time
 
 import matplotlib
+import matplotlib.pyplot as plt
 import pytest
 import torch
 
@@ -101,3 +102,48 @@ def test_image_figures_fit_a_report_page(tmp_path):
     for name, fig in (("rows", wide), ("grid", grid)):
         png = plots.save_figure(fig, name, directory=tmp_path)[0]
         assert imread(png).shape[1] <= 1500, name
+
+
+def smallest_text_in_a_report(fig) -> float:
+    """Points: the smallest visible text of ``fig`` once a report places it (its saved, tight
+    bounding box, 0.1 in of padding each side, scaled by plots.report_scale)."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    box = fig.get_tightbbox(fig.canvas.get_renderer())
+    scale = plots.report_scale(box.width + 0.2, box.height + 0.2)
+    hidden = {  # the tick labels of an axis that is off are never drawn
+        id(t)
+        for ax in fig.axes
+        for axis in (ax.xaxis, ax.yaxis)
+        if not (ax.axison and axis.get_visible())
+        for t in axis.findobj(Text)
+    }
+    texts = [
+        t
+        for t in fig.findobj(Text)
+        if t.get_visible() and t.get_text().strip() and id(t) not in hidden
+    ]
+    assert texts
+    return min(t.get_fontsize() for t in texts) * scale
+
+
+@pytest.mark.parametrize(
+    ("n_rows", "n_cols", "label"),
+    [(1, 16, "row"), (3, 16, "row"), (10, 8, "0"), (10, 12, "convolutional VAE\nmeans, step 3")],
+)
+def test_show_images_text_is_readable_at_report_size(n_rows, n_cols, label):
+    rows = {f"{label} {i}": torch.rand(n_cols, 1, 28, 28) for i in range(n_rows)}
+    fig = plots.show_images(
+        rows, column_labels=[f"{i / 10:.1f}" for i in range(n_cols)], column_title="alpha",
+        title="A title as long as the ones the notebooks give",
+    )  # fmt: skip
+    assert smallest_text_in_a_report(fig) >= 7.0
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(("n", "nrow"), [(64, 16), (32, 16), (64, 8), (64, 4)])
+def test_image_grid_title_is_readable_at_report_size(n, nrow):
+    fig = plots.image_grid(torch.rand(n, 3, 32, 32), nrow=nrow, title="Samples after training")
+    assert smallest_text_in_a_report(fig) >= 7.0
+    plt.close(fig)

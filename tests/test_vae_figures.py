@@ -130,7 +130,8 @@ def test_step_0_row_shows_the_untrained_decoders_means():
     snaps.add(10, torch.full((4, 1, 28, 28), 200, dtype=torch.uint8))
     rows = vae_figures.samples_over_training_rows({"course_mlp": snaps}, n=4, steps=2)
     first = next(iter(rows))
-    assert first.startswith("course MLP VAE\nmeans, step 0") and "untrained" in first
+    assert first.startswith("course MLP VAE, step 0\nuntrained means")
+    assert all(label.count("\n") == 1 for label in rows)  # two lines: readable in a report
     with torch.no_grad():
         means = vae.decoder_means(model, z)
     assert means.max() < 0.02  # the course MLP starts from nearly empty (black) images
@@ -181,3 +182,17 @@ def test_figures_fit_a_report_page(tmp_path):
     assert _saved_width_px(vae_figures.plot_samples_over_training(rows), tmp_path) <= 1500
     histories = {size: _result().history for size in (2, 20, 100)}
     assert _saved_width_px(vae_figures.plot_latent_sizes(histories), tmp_path) <= 1500
+
+
+def test_figure_text_is_readable_at_report_size():
+    from .test_plots import smallest_text_in_a_report
+
+    model, n = _tiny_vae(), 20
+    manifold = vae_figures.plot_latent_manifold(vae.latent_manifold(model, n), n, title="m")
+    assert smallest_text_in_a_report(manifold) >= 7.0
+    g = torch.Generator().manual_seed(0)
+    rows = vae_figures.samples_over_training_rows(
+        {"course_mlp": _snapshots(n=12), "conv": _snapshots(n=12)}, generator=g, n=12, steps=4
+    )
+    assert smallest_text_in_a_report(vae_figures.plot_samples_over_training(rows)) >= 7.0
+    matplotlib.pyplot.close("all")
