@@ -13,9 +13,7 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import torch
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 from torch import Tensor, nn
 
 from . import frechet, interactive, plots, vae
@@ -64,9 +62,7 @@ def model_labels(best_beta: float) -> dict[str, str]:
     }
 
 
-def epoch_axis(ax: Axes) -> None:
-    """Integer ticks on ``ax``'s x axis (epochs), whatever the number of epochs."""
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+epoch_axis = plots.epoch_axis  # kept importable from here
 
 
 def mnist_scorer(
@@ -210,12 +206,7 @@ def plot_beta_0_vs_10(results: Mapping[str, TrainResult], dataset: str = "MNIST"
         ax.get_lines()[0].set_label("VAE, beta = 0")
         ax.get_lines()[1].set_label("VAE, beta = 10")
         epoch_axis(ax)
-    fig.legend(
-        *axes[1].get_legend_handles_labels(),
-        loc="outside lower center",
-        ncols=2,
-        fontsize=plots.readable_pt(8, *fig.get_size_inches()),
-    )
+    plots.legend_below(fig, axes[1], ncols=2)
     fig.suptitle(f"The two terms of the objective, {dataset}")
     return fig
 
@@ -271,12 +262,7 @@ def plot_tuned_curves(
             legend=None,
         )
         epoch_axis(ax)
-    fig.legend(
-        *axes[2].get_legend_handles_labels(),
-        loc="outside lower center",
-        ncols=3,
-        fontsize=plots.readable_pt(8, *fig.get_size_inches()),
-    )
+    plots.legend_below(fig, axes[2], ncols=3)
     fig.suptitle(f"Validation curves of three VAEs, {dataset}")
     return fig
 

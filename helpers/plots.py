@@ -26,7 +26,9 @@ __all__ = [
     "REPORT_HEIGHT",
     "REPORT_WIDTH",
     "STYLE",
+    "epoch_axis",
     "image_grid",
+    "legend_below",
     "make_grid",
     "place_legend",
     "plot_curves",
@@ -265,6 +267,22 @@ def plot_curves(
     if len(curves) > 1 and legend is not None:
         place_legend(ax, legend)
     return fig
+
+
+def epoch_axis(ax: Axes) -> None:
+    """Integer ticks on ``ax``'s x axis (epochs), whatever the number of epochs."""
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def legend_below(fig: Figure, ax: Axes, ncols: int) -> None:
+    """One legend under all of ``fig``'s panels, with ``ax``'s entries, in ``ncols`` columns,
+    its text readable once the report shrinks the figure (:func:`readable_pt`)."""
+    fig.legend(
+        *ax.get_legend_handles_labels(),
+        loc="outside lower center",
+        ncols=ncols,
+        fontsize=readable_pt(8, *fig.get_size_inches()),
+    )
 
 
 def place_legend(ax: Axes, where: str = "right") -> None:

@@ -13,9 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import matplotlib.pyplot as plt
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 from torch import Tensor
 
 from . import plots, simsiam
@@ -57,9 +55,7 @@ def dataset_name(data: str, standin: str | None = None) -> str:
     return dataset_title("cifar10", data, standin)
 
 
-def epoch_axis(ax: Axes) -> None:
-    """Integer ticks on ``ax``'s x axis (epochs), whatever the number of epochs."""
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+epoch_axis = plots.epoch_axis  # kept importable from here
 
 
 def setup_text(
@@ -198,12 +194,7 @@ def plot_knn_accuracy(
         ax.axhline(raw_knn, color="grey", ls="--", lw=1, label=f"raw pixels ({raw_knn:.0f}%)")
         ax.axhline(10, color="grey", ls=":", lw=1, label="chance (10%)")
         epoch_axis(ax)
-    fig.legend(
-        *axes[1].get_legend_handles_labels(),
-        loc="outside lower center",
-        ncols=2,
-        fontsize=plots.readable_pt(8, *fig.get_size_inches()),
-    )
+    plots.legend_below(fig, axes[1], ncols=2)
     fig.suptitle(f"kNN accuracy, {dataset}")
     return fig
 
