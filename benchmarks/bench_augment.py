@@ -6,7 +6,7 @@ pipeline.
 Course: PIL images through RandomResizedCrop(32, scale=(0.08, 1)), RandomHorizontalFlip,
 RandomApply([ColorJitter(0.4, 0.4, 0.4, 0.1)], p=0.8), RandomGrayscale(0.2), ToTensor, Normalize,
 twice per image (TwoCropsTransform), behind a DataLoader with 2 workers, batch 512. Workbook:
-:class:`helpers.augment.SimSiamAugment` on uint8 batches already on the device. Prints images
+:class:`helpers.data.SimSiamAugment` on uint8 batches already on the device. Prints images
 (two views each) per second and the ratio, measured in this one process; also
 kornia.augmentation's equivalent pipeline when kornia is installed.
 """
@@ -22,10 +22,8 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 
-from helpers import synthetic
-from helpers.augment import CIFAR_MEAN, CIFAR_STD, SimSiamAugment
-from helpers.batches import DeviceBatches
-from helpers.workbook import pick_device
+from helpers.data import CIFAR_MEAN, CIFAR_STD, DeviceBatches, SimSiamAugment, synthetic
+from helpers.notebook import pick_device
 
 
 class TwoCrops(Dataset):
@@ -112,7 +110,7 @@ def main() -> None:
     print(f"two-view SimSiam augmentation, 32x32, batch 512, device {device}:")
     label = f"torchvision PIL pipeline, DataLoader with {args.workers} workers:"
     print(f"  {label} {slow:10,.0f} images/s")
-    print(f"  batched on the device (helpers.augment):              {fast:10,.0f} images/s")
+    print(f"  batched on the device (helpers.data.augment):              {fast:10,.0f} images/s")
     if other is not None:
         print(f"  kornia.augmentation, batched on the device:          {other:10,.0f} images/s")
     print(f"  ratio: {fast / slow:.1f}x the torchvision pipeline", end="")

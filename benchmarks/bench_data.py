@@ -15,9 +15,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from helpers import synthetic
-from helpers.batches import DeviceBatches
-from helpers.workbook import pick_device
+from helpers.data import DeviceBatches, synthetic
+from helpers.notebook import pick_device
 
 
 class NumpyImages(Dataset):

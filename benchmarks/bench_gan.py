@@ -21,9 +21,9 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 
-from helpers import synthetic
+from helpers.data import synthetic
 from helpers.gan import Critic, Generator, lp_reg, train_gan
-from helpers.workbook import pick_device
+from helpers.notebook import pick_device
 
 
 class SVHNLike(Dataset):

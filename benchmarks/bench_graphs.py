@@ -4,7 +4,7 @@
 
 Each of the four trainers (course MLP VAE, ConvVAE, WGAN-LP, SimSiam's ResNet) trains twice from
 the same seed on stand-in data: its steps eager (``graphs=GraphMode("eager")``) and as
-:func:`helpers.graphs.choose_graphs` decides (a CUDA graph on CUDA in bf16 or fp32; on a CPU it
+:func:`helpers.train.choose_graphs` decides (a CUDA graph on CUDA in bf16 or fp32; on a CPU it
 says ``eager`` and the two runs are the same). Prints steps per second of each and their ratio,
 and each run's logged training losses (every few steps; the last value and the largest
 difference between the two curves, beside the eager curve's own step-to-step spread). On a GPU
@@ -24,10 +24,10 @@ from collections.abc import Callable
 
 import torch
 
-from helpers import gan, simsiam, synthetic, vae
-from helpers.graphs import GraphMode, choose_graphs
-from helpers.precision import choose_precision
-from helpers.workbook import pick_device
+from helpers import gan, simsiam, vae
+from helpers.data import synthetic
+from helpers.notebook import pick_device
+from helpers.train import GraphMode, choose_graphs, choose_precision
 
 Case = Callable[[torch.device, GraphMode | None, bool], tuple[int, list[float]]]
 

@@ -21,8 +21,8 @@ import time
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from helpers import synthetic
-from helpers.batches import to_float
+from helpers.data import synthetic, to_float
+from helpers.notebook import pick_device
 from helpers.vae import (
     CourseVAE,
     importance_sampled_log_likelihood,
@@ -32,7 +32,6 @@ from helpers.vae import (
     log_mean_exp,
     train_vae,
 )
-from helpers.workbook import pick_device
 
 
 def course_training(images, steps, device) -> float:

@@ -44,10 +44,11 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from helpers import gan, simsiam, synthetic, vae, vae_training  # noqa: E402
-from helpers.graphs import GraphMode  # noqa: E402
-from helpers.precision import Precision  # noqa: E402
+from helpers import gan, simsiam, vae  # noqa: E402
+from helpers.data import synthetic  # noqa: E402
 from helpers.profiles import Profile, get_profile  # noqa: E402
+from helpers.train import GraphMode, Precision  # noqa: E402
+from helpers.vae import training as vae_training  # noqa: E402
 
 MODES = ("eager bf16", "graphs bf16", "fp16 + scaler")
 BUDGET_MINUTES = 25  # all four training notebooks on one H100, the workbook's target

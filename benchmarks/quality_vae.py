@@ -17,8 +17,8 @@ import sys
 
 import torch
 
-from helpers import workbook
-from helpers.batches import to_float
+from helpers.data import to_float
+from helpers.notebook import workbook
 from helpers.vae import (
     evaluate_elbo,
     fit_problem1,

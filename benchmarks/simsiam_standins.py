@@ -36,8 +36,8 @@ import torch
 from torch import Tensor
 
 from helpers import simsiam
+from helpers.data import chunked, glyph_coverage, shape_mask, to_uint8
 from helpers.profiles import SimSiamBudget
-from helpers.synthetic import chunked, glyph_coverage, shape_mask, to_uint8
 
 _LUMA = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
 
@@ -67,7 +67,7 @@ def fixed_grey_digits(
     copies: int = 1,
 ) -> tuple[Tensor, Tensor]:  # fmt: skip
     """``copies`` of one digit glyph (shift +-``shift`` px) in grey 0.8 on 0.2:
-    (n, 3, 32, 32) uint8 and (n,) labels. With the defaults, :func:`helpers.synthetic.grey_digits`
+    (n, 3, 32, 32) uint8 and (n,) labels. With the defaults, :func:`helpers.data.grey_digits`
     (the demo's stand-in) draws the same images."""
     g = torch.Generator().manual_seed(seed)
     labels = torch.randint(0, 10, (n,), generator=g)

@@ -28,8 +28,8 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from helpers import data, simsiam
+from helpers.notebook import pick_device
 from helpers.profiles import SimSiamRecipe, get_profile
-from helpers.workbook import pick_device
 
 COURSE = SimSiamRecipe()
 VARIANTS: dict[str, SimSiamRecipe] = {

@@ -1,10 +1,10 @@
-"""``python -m helpers run ...``: see :mod:`helpers.runner`."""
+"""``python -m helpers run ...``: see :mod:`helpers.tools.cli`."""
 
 from __future__ import annotations
 
 import sys
 
-from .runner import main
+from .tools.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

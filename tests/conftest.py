@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import gan, synthetic
+from helpers import gan
+from helpers.data import synthetic
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from helpers.batches import DeviceBatches, to_float
+from helpers.data import DeviceBatches, to_float
 
 
 def make(n=10, batch=3, **kw):

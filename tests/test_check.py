@@ -1,6 +1,6 @@
-"""helpers.check: the reference passes every check, and each typical mistake, written out below
-as a student would make it, is caught with its own message."""
-
+"""The checks (helpers.vae.check, helpers.gan.check, helpers.simsiam.check): the reference passes
+every check, and each typical mistake, written out below as a student would make it, is caught
+with its own message."""
 from __future__ import annotations
 
 import math
@@ -10,7 +10,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers import check, gan, simsiam, vae
+from helpers import gan, simsiam, vae
+from helpers.gan import check as gan_check
+from helpers.simsiam import check as simsiam_check
+from helpers.vae import check as vae_check
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -245,52 +248,56 @@ class StubSimSiam(simsiam.SimSiam):
 
 
 MISTAKES = [  # (check, the mistaken function, words its message must hold)
-    (check.log_likelihood_bernoulli, bernoulli_batch_sum, "one number for the whole batch"),
-    (check.log_likelihood_bernoulli, bernoulli_no_sum, "a sum over dimensions is missing"),
-    (check.log_likelihood_bernoulli, bernoulli_last_dim, "returns shape (4, 1, 3); per-example"),
-    (check.log_likelihood_bernoulli, bernoulli_no_clamp, "no clamp at mu = 0 or 1"),
-    (check.log_likelihood_bernoulli, stub, "not written yet"),
-    (check.log_likelihood_bernoulli, crashes, "raised RuntimeError"),
-    (check.log_likelihood_normal, normal_sign, "sign error"),
-    (check.log_likelihood_normal, normal_no_constant, "-1/2 log(2 pi)"),
-    (check.log_likelihood_normal, normal_std_for_var, "wrong values"),
-    (check.log_mean_exp, lme_naive, "overflow"),
-    (check.log_mean_exp, lme_sum, "divide by the number of samples"),
-    (check.log_mean_exp, lme_batch_dim, "averaged over the batch (dim 0)"),
-    (check.log_mean_exp, lme_keepdim, "returns shape (3, 1)"),
-    (check.kl_gaussian_gaussian_analytic, kl_no_half, "a factor of 1/2 is off"),
-    (check.kl_gaussian_gaussian_analytic, kl_sign, "sign error"),
-    (check.kl_gaussian_gaussian_analytic, kl_standard_prior, "assumes p = N(0, I)"),
-    (check.kl_gaussian_gaussian_analytic, kl_no_sum, "a sum over dimensions is missing"),
-    (check.kl_gaussian_gaussian_mc, mc_one_sample, "ignores num_samples"),
-    (check.kl_gaussian_gaussian_mc, mc_no_mean, "average over the num_samples draws"),
-    (check.kl_gaussian_gaussian_mc, mc_sign, "sign error"),
-    (check.kl_gaussian_gaussian_mc, mc_wrong_values, "with 20000 draws"),
+    (vae_check.log_likelihood_bernoulli, bernoulli_batch_sum, "one number for the whole batch"),
+    (vae_check.log_likelihood_bernoulli, bernoulli_no_sum, "a sum over dimensions is missing"),
     (
-        check.kl_gaussian_gaussian_mc,
+        vae_check.log_likelihood_bernoulli,
+        bernoulli_last_dim,
+        "returns shape (4, 1, 3); per-example",
+    ),
+    (vae_check.log_likelihood_bernoulli, bernoulli_no_clamp, "no clamp at mu = 0 or 1"),
+    (vae_check.log_likelihood_bernoulli, stub, "not written yet"),
+    (vae_check.log_likelihood_bernoulli, crashes, "raised RuntimeError"),
+    (vae_check.log_likelihood_normal, normal_sign, "sign error"),
+    (vae_check.log_likelihood_normal, normal_no_constant, "-1/2 log(2 pi)"),
+    (vae_check.log_likelihood_normal, normal_std_for_var, "wrong values"),
+    (vae_check.log_mean_exp, lme_naive, "overflow"),
+    (vae_check.log_mean_exp, lme_sum, "divide by the number of samples"),
+    (vae_check.log_mean_exp, lme_batch_dim, "averaged over the batch (dim 0)"),
+    (vae_check.log_mean_exp, lme_keepdim, "returns shape (3, 1)"),
+    (vae_check.kl_gaussian_gaussian_analytic, kl_no_half, "a factor of 1/2 is off"),
+    (vae_check.kl_gaussian_gaussian_analytic, kl_sign, "sign error"),
+    (vae_check.kl_gaussian_gaussian_analytic, kl_standard_prior, "assumes p = N(0, I)"),
+    (vae_check.kl_gaussian_gaussian_analytic, kl_no_sum, "a sum over dimensions is missing"),
+    (vae_check.kl_gaussian_gaussian_mc, mc_one_sample, "ignores num_samples"),
+    (vae_check.kl_gaussian_gaussian_mc, mc_no_mean, "average over the num_samples draws"),
+    (vae_check.kl_gaussian_gaussian_mc, mc_sign, "sign error"),
+    (vae_check.kl_gaussian_gaussian_mc, mc_wrong_values, "with 20000 draws"),
+    (
+        vae_check.kl_gaussian_gaussian_mc,
         mc_sampled_not_reparameterised,
         "the gradient does not flow through the draws",
     ),
-    (check.vf_wasserstein_distance, vf_sign, "sign error"),
-    (check.vf_wasserstein_distance, vf_sum, "sums the scores over the batch"),
-    (check.vf_wasserstein_distance, vf_per_example, "returns (4,); one number"),
-    (check.lp_reg, lp_two_sided, "uses the gradient norm instead of the hinge at 1"),
-    (check.lp_reg, lp_norm_squared, "uses the gradient norm instead of the hinge at 1"),
-    (check.lp_reg, lp_not_between, "not between the real and generated images"),
-    (check.lp_reg, lp_on_real_only, "not between the real and generated images"),
-    (check.lp_reg, lp_batch_sum, "sums over the batch"),
-    (check.lp_reg, lp_no_create_graph, "no gradient reaches the critic"),
-    (check.cosine_similarity, DotSimilarity, "not normalised"),
-    (check.cosine_similarity, NaNCosine, "a zero vector gives NaN"),
-    (check.simsiam_forward, NoStopGradient, "the stop-gradient is missing"),
-    (check.simsiam_forward, AlwaysStopGradient, "with stop_gradient=False"),
-    (check.simsiam_forward, SwappedOutputs, "p1 is wrong"),
-    (check.simsiam_forward, StubSimSiam, "not written yet"),
-    (check.simsiam_loss, UnnormalisedLoss, "not normalised"),
-    (check.simsiam_loss, SameViewLoss, "the *other* view's projection"),
-    (check.simsiam_loss, PositiveLoss, "sign error"),
-    (check.simsiam_loss, DetachingLoss, "the loss detaches z itself"),
-    (check.simsiam_loss, IgnoresSimilarity, "similarity_function is ignored"),
+    (gan_check.vf_wasserstein_distance, vf_sign, "sign error"),
+    (gan_check.vf_wasserstein_distance, vf_sum, "sums the scores over the batch"),
+    (gan_check.vf_wasserstein_distance, vf_per_example, "returns (4,); one number"),
+    (gan_check.lp_reg, lp_two_sided, "uses the gradient norm instead of the hinge at 1"),
+    (gan_check.lp_reg, lp_norm_squared, "uses the gradient norm instead of the hinge at 1"),
+    (gan_check.lp_reg, lp_not_between, "not between the real and generated images"),
+    (gan_check.lp_reg, lp_on_real_only, "not between the real and generated images"),
+    (gan_check.lp_reg, lp_batch_sum, "sums over the batch"),
+    (gan_check.lp_reg, lp_no_create_graph, "no gradient reaches the critic"),
+    (simsiam_check.cosine_similarity, DotSimilarity, "not normalised"),
+    (simsiam_check.cosine_similarity, NaNCosine, "a zero vector gives NaN"),
+    (simsiam_check.simsiam_forward, NoStopGradient, "the stop-gradient is missing"),
+    (simsiam_check.simsiam_forward, AlwaysStopGradient, "with stop_gradient=False"),
+    (simsiam_check.simsiam_forward, SwappedOutputs, "p1 is wrong"),
+    (simsiam_check.simsiam_forward, StubSimSiam, "not written yet"),
+    (simsiam_check.simsiam_loss, UnnormalisedLoss, "not normalised"),
+    (simsiam_check.simsiam_loss, SameViewLoss, "the *other* view's projection"),
+    (simsiam_check.simsiam_loss, PositiveLoss, "sign error"),
+    (simsiam_check.simsiam_loss, DetachingLoss, "the loss detaches z itself"),
+    (simsiam_check.simsiam_loss, IgnoresSimilarity, "similarity_function is ignored"),
 ]
 
 
@@ -317,17 +324,17 @@ def test_the_listed_mistakes_each_have_their_own_message():
 
 
 REFERENCES = [
-    (check.log_likelihood_bernoulli, vae.log_likelihood_bernoulli),
-    (check.log_likelihood_normal, vae.log_likelihood_normal),
-    (check.log_mean_exp, vae.log_mean_exp),
-    (check.kl_gaussian_gaussian_analytic, vae.kl_gaussian_gaussian_analytic),
-    (check.kl_gaussian_gaussian_mc, vae.kl_gaussian_gaussian_mc),
-    (check.vf_wasserstein_distance, gan.vf_wasserstein_distance),
-    (check.lp_reg, gan.lp_reg),
-    (check.cosine_similarity, simsiam.CosineSimilarity),
-    (check.cosine_similarity, nn.CosineSimilarity),  # torch's own passes too
-    (check.simsiam_forward, simsiam.SimSiam),
-    (check.simsiam_loss, simsiam.SimSiam),
+    (vae_check.log_likelihood_bernoulli, vae.log_likelihood_bernoulli),
+    (vae_check.log_likelihood_normal, vae.log_likelihood_normal),
+    (vae_check.log_mean_exp, vae.log_mean_exp),
+    (vae_check.kl_gaussian_gaussian_analytic, vae.kl_gaussian_gaussian_analytic),
+    (vae_check.kl_gaussian_gaussian_mc, vae.kl_gaussian_gaussian_mc),
+    (gan_check.vf_wasserstein_distance, gan.vf_wasserstein_distance),
+    (gan_check.lp_reg, gan.lp_reg),
+    (simsiam_check.cosine_similarity, simsiam.CosineSimilarity),
+    (simsiam_check.cosine_similarity, nn.CosineSimilarity),  # torch's own passes too
+    (simsiam_check.simsiam_forward, simsiam.SimSiam),
+    (simsiam_check.simsiam_loss, simsiam.SimSiam),
 ]
 
 
@@ -342,15 +349,18 @@ def test_checks_leave_the_random_state_alone():
     torch.manual_seed(123)
     expected = torch.rand(3)
     torch.manual_seed(123)
-    check.kl_gaussian_gaussian_mc(vae.kl_gaussian_gaussian_mc)
-    check.lp_reg(lp_two_sided)
+    vae_check.kl_gaussian_gaussian_mc(vae.kl_gaussian_gaussian_mc)
+    gan_check.lp_reg(lp_two_sided)
     assert torch.equal(torch.rand(3), expected)
 
 
 def test_use_takes_what_passes_and_falls_back_saying_so(capsys):
-    chosen = check.use(
+    chosen = vae_check.use(
         log_mean_exp=lme_naive, log_likelihood_bernoulli=vae.log_likelihood_bernoulli,
+    )  # fmt: skip
+    chosen |= gan_check.use(
         vf_wasserstein_distance=lambda p, q, critic: critic(p).mean() - critic(q).mean(),
+        lp_reg=lambda x, y, critic: torch.zeros(()),
     )  # fmt: skip
     assert chosen["log_mean_exp"] is vae.log_mean_exp
     assert chosen["log_likelihood_bernoulli"] is vae.log_likelihood_bernoulli
@@ -358,16 +368,18 @@ def test_use_takes_what_passes_and_falls_back_saying_so(capsys):
     out = capsys.readouterr().out
     assert "log_mean_exp: not passing yet, so the reference helpers.vae.log_mean_exp" in out
     assert "vf_wasserstein_distance: yours (it passes its checks)" in out
+    assert "lp_reg: not passing yet, so the reference helpers.gan.lp_reg runs instead" in out
+    assert chosen["lp_reg"] is gan.lp_reg
     assert "log_likelihood_bernoulli" not in out  # the reference is taken as it is
 
 
 def test_use_simsiam(capsys):
-    assert check.use_simsiam(simsiam.SimSiam) is simsiam.SimSiam
+    assert simsiam_check.use_simsiam(simsiam.SimSiam) is simsiam.SimSiam
     assert capsys.readouterr().out == ""
-    cls = check.use_simsiam(NoStopGradient, nn.CosineSimilarity)
+    cls = simsiam_check.use_simsiam(NoStopGradient, nn.CosineSimilarity)
     assert cls is not simsiam.SimSiam and issubclass(cls, simsiam.SimSiam)
     assert cls.forward is simsiam.SimSiam.forward  # the student's fails: the reference
-    model = check._tiny(cls)
+    model = simsiam_check._tiny(cls)
     assert isinstance(model.criterion, nn.CosineSimilarity)  # the student's passes: theirs
     out = capsys.readouterr().out
     assert "SimSiam.forward: not passing yet" in out

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.colab import setup_cell
+from helpers.notebook import setup_cell
 
 ROOT = Path(__file__).resolve().parent.parent
 NOWHERE = "file:///nonexistent/workbook"

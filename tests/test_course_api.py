@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from helpers import gan, simsiam, vae
+from helpers.gan import training as gan_training
 
 # What the course's templates declare (q1_solution.py, q2_solution.py, q3_solution.py).
 COURSE_SIGNATURES = {
@@ -88,7 +89,7 @@ def test_wgan_trainer_uses_the_course_functions(monkeypatch, train_tiny_wgan):
         return wrapped
 
     for name in calls:
-        monkeypatch.setattr(gan, name, spy(name))
+        monkeypatch.setattr(gan_training, name, spy(name))
     result, _ = train_tiny_wgan(3, None)
     assert calls == {"vf_wasserstein_distance": 6, "lp_reg": 6}  # n_critic per iteration
     assert len(result.history.series("wasserstein")[1]) == 3

@@ -14,8 +14,9 @@ import pytest
 import scipy.io
 import torch
 
-from helpers import data, data_formats
 from helpers.data import CorruptDatasetError, DatasetNotAvailableError, load
+from helpers.data import formats as data_formats
+from helpers.data import loaders as data
 
 RNG = np.random.default_rng(0)
 

@@ -1,11 +1,12 @@
-"""The class figures of 00_datasets (helpers.dataset_figures)."""
+"""The class figures of 00_datasets (helpers.notebook.previews)."""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import torch
 
-from helpers import dataset_figures, synthetic
+from helpers.data import synthetic
+from helpers.notebook import previews as dataset_figures
 
 
 def test_class_names():

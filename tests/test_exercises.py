@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import colab
-from helpers.exercises import STUB, exercise_source, write_exercises
-from helpers.runner import run_notebook
+from helpers.notebook import colab
+from helpers.tools import STUB, exercise_source, run_notebook, write_exercises
 
 from .test_course_api import COURSE_SIGNATURES
 

@@ -5,45 +5,49 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import findings
+from helpers.autoencoders import findings as autoencoders_findings
+from helpers.common import wording
+from helpers.gan import findings as gan_findings
+from helpers.simsiam import findings as simsiam_findings
+from helpers.vae import findings as vae_findings
 
 
 def test_elbo_target_checks_each_model_and_the_setting():
     runs = {"course_mlp": {"valid_elbo": -101.2, "epochs": 20},
             "course_mlp_mc_kl": {"valid_elbo": -102.05, "epochs": 20}}  # fmt: skip
-    full = findings.elbo_target(runs, "full", "real")
+    full = vae_findings.elbo_target(runs, "full", "real")
     assert "-101.20 after 20 epochs, meets it by 0.80" in full
     assert "-102.05 after 20 epochs, misses it by 0.05" in full
     assert "say nothing" not in full
-    assert "say nothing about it" in findings.elbo_target(runs, "demo", "synthetic")
+    assert "say nothing about it" in vae_findings.elbo_target(runs, "demo", "synthetic")
 
 
 def test_kl_estimators_says_which_way_it_went():
     analytic = {"valid_elbo": -101.2, "train_seconds": 60}
-    lower = findings.kl_estimators(analytic, {"valid_elbo": -102.05, "train_seconds": 61})
-    higher = findings.kl_estimators(analytic, {"valid_elbo": -99.0, "train_seconds": 61})
+    lower = vae_findings.kl_estimators(analytic, {"valid_elbo": -102.05, "train_seconds": 61})
+    higher = vae_findings.kl_estimators(analytic, {"valid_elbo": -99.0, "train_seconds": 61})
     assert "0.85 nats lower" in lower and "*higher*" in higher
     # the run-to-run noise caveat goes both ways, not only against the expectation
     assert "run-to-run noise" in lower and "run-to-run noise" in higher
-    same = findings.kl_estimators(analytic, {"valid_elbo": -101.0, "train_seconds": 61})
+    same = vae_findings.kl_estimators(analytic, {"valid_elbo": -101.0, "train_seconds": 61})
     assert "about the same" in same and "noise" not in same
 
 
 def test_elbo_gap_and_estimators():
     runs = {"a": {"test_log_likelihood": -95.5, "test_elbo": -101.0},
             "b": {"test_log_likelihood": -84.6, "test_elbo": -89.5}}  # fmt: skip
-    text = findings.elbo_gap(runs)
+    text = vae_findings.elbo_gap(runs)
     assert "from 4.90 nats (`b`) to 5.50 nats (`a`)" in text
     assert "negative" not in text
-    shown = findings.estimator_comparison([-130, -140, -125], [-96.0, -96.2, -95.9], 200)
+    shown = vae_findings.estimator_comparison([-130, -140, -125], [-96.0, -96.2, -95.9], 200)
     assert "lower and" in shown and "noisy" in shown
-    assert "does not show" in findings.estimator_comparison([-96, -96.1], [-96.5, -96.0], 200)
+    assert "does not show" in vae_findings.estimator_comparison([-96, -96.1], [-96.5, -96.0], 200)
 
 
 def test_latent_sizes_reads_active_units_and_epochs():
     runs = {2: {"valid_elbo": -150, "epochs": 20}, 20: {"valid_elbo": -100.1, "epochs": 20},
             100: {"valid_elbo": -101.2, "epochs": 20}}  # fmt: skip
-    text = findings.latent_sizes(runs, {2: 2, 20: 20, 100: 31})
+    text = vae_findings.latent_sizes(runs, {2: 2, 20: 20, 100: 31})
     assert "only 31 dimensions" in text and "not comparable" not in text
     assert "within 2 nats of each other (+1.10 for L = 20)" in text
     # the demo's case: L = 20 clearly better must be said, not hidden under "within 2 nats"
@@ -52,34 +56,34 @@ def test_latent_sizes_reads_active_units_and_epochs():
         20: {"valid_elbo": -112.35, "epochs": 6},
         100: {"valid_elbo": -119.14, "epochs": 6},
     }
-    text = findings.latent_sizes(better, {2: 2, 20: 20, 100: 98})
+    text = vae_findings.latent_sizes(better, {2: 2, 20: 20, 100: 98})
     assert "6.79 nats *better* than L = 100" in text and "buy little" not in text
     # 98 of 100 active: the text must not tell the inactive-units story
     assert "does not show the inactive units" in text and "only 98" not in text
     worse = {**runs, 20: {"valid_elbo": -110.0, "epochs": 20}}
-    assert "8.80 nats below L = 100: here the extra dimensions help" in findings.latent_sizes(
+    assert "8.80 nats below L = 100: here the extra dimensions help" in vae_findings.latent_sizes(
         worse, {2: 2, 20: 20, 100: 31}
     )
     runs[2]["epochs"] = 4
-    assert "not comparable" in findings.latent_sizes(runs, {2: 2, 20: 20, 100: 31})
+    assert "not comparable" in vae_findings.latent_sizes(runs, {2: 2, 20: 20, 100: 31})
 
 
 def test_curve_shape_describes_a_rise_then_a_fall():
-    text = findings.curve_shape([200, 400, 600, 800], [15.0, 52.0, 30.0, 20.0], "estimate")
+    text = gan_findings.curve_shape([200, 400, 600, 800], [15.0, 52.0, 30.0, 20.0], "estimate")
     assert "first rises to 52" in text and "falls to 20" in text
-    assert "falls to 3" in findings.curve_shape([1, 2, 3], [9.0, 5.0, 3.0], "x")
-    assert "not below its start" in findings.curve_shape([1, 2], [1.0, 2.0], "x")
+    assert "falls to 3" in gan_findings.curve_shape([1, 2, 3], [9.0, 5.0, 3.0], "x")
+    assert "not below its start" in gan_findings.curve_shape([1, 2], [1.0, 2.0], "x")
 
 
 def test_gan_samples_and_discriminator():
-    early = findings.gan_samples(28.5, 25.0, 0.07, "demo", "synthetic")
+    early = gan_findings.gan_samples(28.5, 25.0, 0.07, "demo", "synthetic")
     assert "early stage" in early and "full profile" in early
-    assert "intermediate" in findings.gan_samples(28.5, 9.7, 0.07, "full", "real")
-    assert "close to the real" in findings.gan_samples(28.5, 0.2, 0.07, "full", "real")
-    near = findings.vanilla_discriminator([0.5, 0.55], [0.5, 0.45])
+    assert "intermediate" in gan_findings.gan_samples(28.5, 9.7, 0.07, "full", "real")
+    assert "close to the real" in gan_findings.gan_samples(28.5, 0.2, 0.07, "full", "real")
+    near = gan_findings.vanilla_discriminator([0.5, 0.55], [0.5, 0.45])
     assert "near 1/2" in near and "necessary, not sufficient" in near
     assert "barely tell" not in near  # D = 1/2 does not say the samples match the data
-    assert "not reached" in findings.vanilla_discriminator([0.5, 0.9], [0.5, 0.1])
+    assert "not reached" in gan_findings.vanilla_discriminator([0.5, 0.9], [0.5, 0.1])
 
 
 def _simsiam(a_knn, b_knn, c_knn, a_std=1.0, b_std=0.07, c_std=0.2):
@@ -92,22 +96,22 @@ def _simsiam(a_knn, b_knn, c_knn, a_std=1.0, b_std=0.07, c_std=0.2):
 
 def test_simsiam_findings_follow_the_numbers():
     demo = _simsiam(13.1, 11.9, 12.7)
-    assert "does not show stop-gradient learning" in findings.simsiam_features(
+    assert "does not show stop-gradient learning" in simsiam_findings.simsiam_features(
         demo, 15.6, "demo", "synthetic"
     )
-    good = findings.simsiam_features(_simsiam(40.0, 20.0, 21.0), 65.0, "demo", "synthetic")
+    good = simsiam_findings.simsiam_features(_simsiam(40.0, 20.0, 21.0), 65.0, "demo", "synthetic")
     assert "(a) is at least 19.0 points above every ablation ((b), (c))" in good
     assert "does not beat raw pixels" in good
     with_d = _simsiam(40.0, 20.0, 21.0)
     with_d["fixed_random_init"] = {"final_knn_accuracy": 35.0}
-    assert "only 5.0 points above the better ablation" in findings.simsiam_features(
+    assert "only 5.0 points above the better ablation" in simsiam_findings.simsiam_features(
         with_d, 65.0, "demo", "synthetic"
     )
-    below = findings.simsiam_features(_simsiam(7.0, 8.6, 7.8), 14.8, "smoke", "synthetic")
+    below = simsiam_findings.simsiam_features(_simsiam(7.0, 8.6, 7.8), 14.8, "smoke", "synthetic")
     assert "1.6 points below the better ablation" in below
-    assert "too short" not in findings.simsiam_collapse(demo, "demo", "synthetic")
+    assert "too short" not in simsiam_findings.simsiam_collapse(demo, "demo", "synthetic")
     weak = _simsiam(13, 12, 12, c_std=0.8)
-    assert "too short" in findings.simsiam_collapse(weak, "demo", "synthetic")
+    assert "too short" in simsiam_findings.simsiam_collapse(weak, "demo", "synthetic")
 
 
 def test_beta_effects_and_interpolation():
@@ -117,28 +121,29 @@ def test_beta_effects_and_interpolation():
         "vae_beta_10": {"reconstruction_error": 25.8, "frechet_distance": 80, "kl": 3.7},
         "vae_beta_tuned": {"reconstruction_error": 7.3, "frechet_distance": 18.8, "kl": 22.8},
     }
-    assert "Expected but not seen" not in findings.beta_effects(runs)
+    assert "Expected but not seen" not in autoencoders_findings.beta_effects(runs)
     runs["vae_beta_tuned"]["frechet_distance"] = 200
-    assert "Expected but not seen: the tuned" in findings.beta_effects(runs)
+    assert "Expected but not seen: the tuned" in autoencoders_findings.beta_effects(runs)
     for entry in runs.values():  # a tie (a smoke run) shows nothing
         entry.update(reconstruction_error=90.83, kl=0.3)
-    assert "beta = 10 reconstructs worst" in findings.beta_effects(runs).split("not seen")[1]
+    text = autoencoders_findings.beta_effects(runs)
+    assert "beta = 10 reconstructs worst" in text.split("not seen")[1]
     assert (
         "the VAE midpoints look more like some digit, as expected"
-        in findings.midpoint_confidence({"AE": 0.5, "VAE": 0.8}, better="VAE")
+        in wording.midpoint_confidence({"AE": 0.5, "VAE": 0.8}, better="VAE")
     )
-    assert "Against the expectation, the AE" in findings.midpoint_confidence(
+    assert "Against the expectation, the AE" in wording.midpoint_confidence(
         {"AE": 0.8, "VAE": 0.5}, better="VAE"
     )
-    assert "alike" in findings.midpoint_confidence({"AE": 0.5, "VAE": 0.52}, better="VAE")
+    assert "alike" in wording.midpoint_confidence({"AE": 0.5, "VAE": 0.52}, better="VAE")
 
 
 def test_entanglement_reads_the_effects():
     unsure = {"label_change": 1.0, "colour_change": 1.0, "both": 1.0, "confidence": 0.2}
-    assert "say little" in findings.entanglement(unsure, 8)
-    assert "entangled" in findings.entanglement({"label_change": 0.5, "colour_change": 0.5,
+    assert "say little" in gan_findings.entanglement(unsure, 8)
+    assert "entangled" in gan_findings.entanglement({"label_change": 0.5, "colour_change": 0.5,
                                                  "both": 0.25}, 8)  # fmt: skip
-    assert "no evidence" in findings.entanglement({"label_change": 0.5, "colour_change": 0.0,
+    assert "no evidence" in gan_findings.entanglement({"label_change": 0.5, "colour_change": 0.0,
                                                    "both": 0.0}, 8)  # fmt: skip
 
 
@@ -151,14 +156,14 @@ def test_simsiam_collapse_says_what_collapses_and_reads_run_d():
         "output_std_x_sqrt_dim": 0.071,
         "final_loss": -0.95,
     }
-    text = findings.simsiam_collapse(runs, "demo", "synthetic")
+    text = simsiam_findings.simsiam_collapse(runs, "demo", "synthetic")
     assert "at chance" not in text
     assert "projector's output z that collapsed" in text and "reach 23.4% kNN" in text
     assert "kept some information" not in text  # no reference: no claim about what it kept
     assert "(d) frozen random predictor: loss -0.950, output std x sqrt(d) 0.07" in text
     assert "in this run (d) collapsed, unlike their report" in text
     runs["fixed_random_init"]["output_std_x_sqrt_dim"] = 0.9
-    assert "in this run (d) did not collapse, as they report" in findings.simsiam_collapse(
+    assert "in this run (d) did not collapse, as they report" in simsiam_findings.simsiam_collapse(
         runs, "demo", "synthetic"
     )
     # what training did to the backbone is read against its kNN accuracy after epoch 1
@@ -168,7 +173,7 @@ def test_simsiam_collapse_says_what_collapses_and_reads_run_d():
         (26.0, "below its 26.0% after the first epoch: training made them worse"),
     ):
         runs["no_stop_gradient"]["first_epoch_knn_accuracy"] = first
-        assert words in findings.simsiam_collapse(runs, "demo", "synthetic")
+        assert words in simsiam_findings.simsiam_collapse(runs, "demo", "synthetic")
 
 
 def test_notebooks_do_not_claim_collapsed_features_are_at_chance_nor_the_handouts_sign():
@@ -194,16 +199,16 @@ def test_notebooks_do_not_claim_collapsed_features_are_at_chance_nor_the_handout
 
 
 def test_midpoint_confidence_says_how_many_pairs_and_hedges_a_few():
-    few = findings.midpoint_confidence({"AE": 0.59, "VAE": 0.74}, better="VAE", pairs=3)
+    few = wording.midpoint_confidence({"AE": 0.59, "VAE": 0.74}, better="VAE", pairs=3)
     assert "over 3 pairs" in few and "too few for a verdict" in few
-    many = findings.midpoint_confidence({"AE": 0.59, "VAE": 0.74}, better="VAE", pairs=200)
+    many = wording.midpoint_confidence({"AE": 0.59, "VAE": 0.74}, better="VAE", pairs=200)
     assert "as expected" in many and "too few" not in many
-    against = findings.midpoint_confidence({"AE": 0.8, "VAE": 0.6}, better="VAE", pairs=200)
+    against = wording.midpoint_confidence({"AE": 0.8, "VAE": 0.6}, better="VAE", pairs=200)
     assert "Against the expectation, the AE midpoints" in against
 
 
 def test_gan_samples_does_not_call_an_intermediate_generator_good():
-    text = findings.gan_samples(28.5, 9.7, 0.07, "demo", "synthetic")
+    text = gan_findings.gan_samples(28.5, 9.7, 0.07, "demo", "synthetic")
     assert "learned much" not in text and "139x the floor" in text
 
 
@@ -223,7 +228,7 @@ def test_full_profile_record_sits_beside_this_run():
         },
         "course_mlp_latent20": {"valid_elbo": -100.11, "test_images": 10000},
     }
-    text = findings.full_profile_record(this, record, models, ("demo", "synthetic"))
+    text = vae_findings.full_profile_record(this, record, models, ("demo", "synthetic"))
     assert (
         "This run (demo profile, synthetic data) beside the recorded run (full profile, real"
         in text
@@ -236,8 +241,9 @@ def test_full_profile_record_sits_beside_this_run():
     assert "conv" not in text  # in neither run
     assert "meets the target of -102 nats with -101.20" in text
     record["course_mlp"]["valid_elbo"] = -103.0
-    assert "misses the target" in findings.full_profile_record(this, record, models, ("d", "s"))
-    assert "No full-profile record" in findings.full_profile_record(this, None, models, ("d", "s"))
+    assert "misses the target" in vae_findings.full_profile_record(this, record, models, ("d", "s"))
+    none = vae_findings.full_profile_record(this, None, models, ("d", "s"))
+    assert "No full-profile record" in none
 
 
 def test_model_names_in_words_are_not_set_as_code():
@@ -245,5 +251,5 @@ def test_model_names_in_words_are_not_set_as_code():
         "course MLP VAE": {"valid_elbo": -101.0, "epochs": 20},
         "conv": {"valid_elbo": -99.0, "epochs": 20},
     }
-    text = findings.elbo_target(runs, "full", "real")
+    text = vae_findings.elbo_target(runs, "full", "real")
     assert "- course MLP VAE: -101.00" in text and "- `conv`: -99.00" in text

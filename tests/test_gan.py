@@ -9,8 +9,8 @@ import scipy.linalg
 import torch
 from torch import nn
 
-from helpers import interactive, synthetic
-from helpers.frechet import FeatureClassifier, FrechetScorer, frechet_distance
+from helpers.common import FeatureClassifier, FrechetScorer, frechet_distance
+from helpers.data import synthetic
 from helpers.gan import (
     Critic,
     Generator,
@@ -20,13 +20,14 @@ from helpers.gan import (
     train_gan,
     vf_wasserstein_distance,
 )
-from helpers.interactive import (
+from helpers.notebook import (
     ImageExplorer,
+    interactive,
     interpolate_data,
     interpolate_latent,
     latent_perturbations,
 )
-from helpers.training import NonFiniteLossError
+from helpers.train import NonFiniteLossError
 
 
 def linear_critic(weight: list[float]) -> nn.Linear:

@@ -1,4 +1,4 @@
-"""Notebook 02's training with the Frechet distance and its figures (helpers.gan_figures)."""
+"""Notebook 02's training with the Frechet distance and its figures (helpers.gan.figures)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import matplotlib
 import pytest
 import torch
 
-from helpers import gan, gan_figures, synthetic
-from helpers.training import History, Snapshots
+from helpers import gan
+from helpers.data import synthetic
+from helpers.gan import figures as gan_figures
+from helpers.train import History, Snapshots
 
 matplotlib.use("Agg")
 
@@ -105,7 +107,7 @@ def test_interpolation_rows_end_at_the_two_codes():
 def _saved_width_px(fig, tmp_path) -> int:
     from matplotlib.image import imread
 
-    from helpers import plots
+    from helpers.notebook import plots
 
     png = plots.save_figure(fig, "f", directory=tmp_path)[0]
     return imread(png).shape[1]

@@ -11,20 +11,25 @@ import pytest
 import torch
 from torch import nn
 
-from helpers import gan, graphs, simsiam, simsiam_training, synthetic, vae, vae_training
-from helpers.augment import SimSiamAugment
-from helpers.graphs import (
+from helpers import gan, simsiam, vae
+from helpers.data import SimSiamAugment, synthetic
+from helpers.gan import training as gan_training
+from helpers.simsiam import training as simsiam_training
+from helpers.train import (
     CaptureError,
     GraphCaptureError,
     GraphMode,
+    Precision,
     StepGraph,
     choose_graphs,
     device_problems,
+    graph_mode,
+    graphs,
     host_syncs,
+    load_checkpoint,
     unfused_groups,
 )
-from helpers.precision import Precision
-from helpers.training import load_checkpoint
+from helpers.vae import training as vae_training
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,14 +48,14 @@ def test_eager_is_the_default_on_cuda_until_a_gpu_record_verifies_the_trainer(mo
     decision = choose_graphs("cuda", BF16, available=True)
     assert decision.mode == "eager" and "WORKBOOK_CUDA_GRAPHS=1" in decision.reason
     assert choose_graphs("cuda", BF16, trainer="vae", available=True).mode == "eager"
-    monkeypatch.setitem(graphs.VERIFIED_ON_GPU, "vae", "figures/full/gpu_lease.md")
+    monkeypatch.setitem(graph_mode.VERIFIED_ON_GPU, "vae", "figures/full/gpu_lease.md")
     assert choose_graphs("cuda", BF16, trainer="vae", available=True).mode == "cuda"
     assert choose_graphs("cuda", BF16, trainer="gan", available=True).mode == "eager"
-    assert not graphs.VERIFIED_ON_GPU or "vae" in graphs.VERIFIED_ON_GPU
+    assert not graph_mode.VERIFIED_ON_GPU or "vae" in graph_mode.VERIFIED_ON_GPU
 
 
 def test_no_trainer_is_verified_without_its_committed_gpu_record():
-    for trainer, record in graphs.VERIFIED_ON_GPU.items():
+    for trainer, record in graph_mode.VERIFIED_ON_GPU.items():
         assert (ROOT / record).is_file(), f"{trainer}: {record} is not committed"
 
 
@@ -330,7 +335,7 @@ class _Recording:
 def cpu_recording(monkeypatch):
     """Trainers take the ``cuda`` path on the CPU with fused optimizers (as on a GPU), and the
     recording is :class:`_Recording`."""
-    for module in (gan, vae_training, simsiam_training):
+    for module in (gan_training, vae_training, simsiam_training):
         monkeypatch.setattr(module, "optimizer_options", lambda *_: {"fused": True})
     monkeypatch.setattr(StepGraph, "_new_graph", lambda self: object())
     monkeypatch.setattr(StepGraph, "_recording", lambda self, graph: _Recording.context())
@@ -471,7 +476,7 @@ def test_trainers_with_fused_optimizers_keep_the_contract_over_changing_learning
 ):
     """As on a GPU: fused optimizers, learning rates as tensors, the optimizer's operations
     checked with the rest, over several steps with warm-up and decay."""
-    for module in (gan, vae_training, simsiam_training):
+    for module in (gan_training, vae_training, simsiam_training):
         monkeypatch.setattr(module, "optimizer_options", lambda *_: {"fused": True})
     static, eager = _numbers(train("static")), _numbers(train("eager"))
     assert len(static) == len(eager)

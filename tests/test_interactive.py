@@ -9,8 +9,7 @@ import pytest
 import torch
 from matplotlib.image import imread
 
-from helpers import interactive
-from helpers.interactive import ImageExplorer
+from helpers.notebook import ImageExplorer, interactive
 
 
 def cubic(z: torch.Tensor) -> torch.Tensor:

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import pytest
 import torch
 
-from helpers import plots, workbook
+from helpers.notebook import plots, workbook
 
 matplotlib.use("Agg")
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from helpers import gan, precision, simsiam, simsiam_training, synthetic, vae, vae_training
-from helpers.precision import Precision, choose_precision
-from helpers.training import load_checkpoint
+from helpers import gan, simsiam, vae
+from helpers.data import synthetic
+from helpers.gan import training as gan_training
+from helpers.simsiam import training as simsiam_training
+from helpers.train import Precision, choose_precision, load_checkpoint, precision
+from helpers.vae import training as vae_training
 
 
 @pytest.fixture(autouse=True)
@@ -103,7 +106,7 @@ def test_train_vae_uses_the_helper_and_checkpoints_its_scaler(tmp_path, monkeypa
 
 
 def test_train_gan_uses_the_helper_with_an_fp32_penalty(tmp_path, monkeypatch, train_tiny_wgan):
-    seen = _fp16_everywhere(monkeypatch, gan)
+    seen = _fp16_everywhere(monkeypatch, gan_training)
     dtypes = []
     real_lp = gan.lp_reg
 
@@ -111,7 +114,7 @@ def test_train_gan_uses_the_helper_with_an_fp32_penalty(tmp_path, monkeypatch, t
         dtypes.append((x.dtype, torch.is_autocast_enabled("cpu")))
         return real_lp(x, y, critic)
 
-    monkeypatch.setattr(gan, "lp_reg", spy)
+    monkeypatch.setattr(gan_training, "lp_reg", spy)
     train_tiny_wgan(2, str(tmp_path))
     assert seen == ["cpu"]
     assert dtypes and all(d == (torch.float32, False) for d in dtypes)
@@ -149,7 +152,7 @@ def test_precision_names_are_checked():
 
 
 def test_fused_optimizers_on_cuda_only(monkeypatch):
-    from helpers.precision import optimizer_options
+    from helpers.train import optimizer_options
 
     assert optimizer_options(torch.optim.Adam, "cpu") == {}
     assert optimizer_options(torch.optim.Adam, "cuda") == {"fused": True}

@@ -7,7 +7,8 @@ import json
 import pytest
 import torch
 
-from helpers import profiles, workbook
+from helpers import profiles
+from helpers.notebook import workbook
 
 
 def test_profiles_from_environment(monkeypatch):

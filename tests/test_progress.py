@@ -5,8 +5,9 @@ from __future__ import annotations
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from helpers.progress import format_duration, summary_line
-from helpers.runner import WIDGET_STATE, WIDGET_VIEW, finish_outputs
+from helpers.tools import finish_outputs
+from helpers.tools.runner import WIDGET_STATE, WIDGET_VIEW
+from helpers.train import format_duration, summary_line
 
 
 def test_durations_and_the_summary_line():

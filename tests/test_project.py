@@ -12,8 +12,7 @@ import pytest
 import tomllib
 
 import helpers
-from helpers import colab
-from helpers.colab import sync_notebooks
+from helpers.notebook import colab, sync_notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -147,13 +146,13 @@ def _private_helpers_names(path: Path) -> list[str]:
 
 
 def test_helper_modules_stay_small_and_benchmarks_use_only_public_names(tmp_path):
-    """Every module of helpers/ keeps to 500 lines (split it along its seams when it grows),
+    """Every module of helpers/ keeps to 400 lines (split it along its seams when it grows),
     and benchmarks/ reads no private name (``_x``) of helpers: what it needs gets a public
     entry point."""
     root = Path(__file__).resolve().parent.parent
-    long = {p.name: n for p in sorted((root / "helpers").glob("*.py"))
-            if (n := len(p.read_text().splitlines())) > 500}  # fmt: skip
-    assert not long, f"helpers modules over 500 lines: {long}"
+    long = {str(p.relative_to(root)): n for p in sorted((root / "helpers").rglob("*.py"))
+            if (n := len(p.read_text().splitlines())) > 400}  # fmt: skip
+    assert not long, f"helpers modules over 400 lines: {long}"
     private = {p.name: names for p in sorted((root / "benchmarks").glob("*.py"))
                if (names := _private_helpers_names(p))}  # fmt: skip
     assert not private, f"benchmarks use private names of helpers: {private}"
@@ -161,3 +160,126 @@ def test_helper_modules_stay_small_and_benchmarks_use_only_public_names(tmp_path
     probe = tmp_path / "probe.py"
     probe.write_text("from helpers import vae\nfrom helpers.data import _spec\nvae._flat(1)\n")
     assert _private_helpers_names(probe) == ["helpers.data._spec", "vae._flat"]
+
+
+# The layout: problems over layers, the tools on top (README.md, "Layout").
+LAYERS = ("profiles", "train", "data", "notebook", "common")
+PROBLEMS = ("vae", "gan", "simsiam", "autoencoders")
+TOOLS = ("tools", "__main__")
+
+
+def helpers_imports(root: Path) -> dict[str, set[str]]:
+    """Module (``helpers.vae.figures``) -> the helpers modules it imports, module-level and
+    inside functions alike (``from helpers.data import load`` gives ``helpers.data``, and
+    ``from helpers import vae`` the package ``helpers.vae``)."""
+    graph: dict[str, set[str]] = {}
+    for path in sorted(root.rglob("*.py")):
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        is_package = parts[-1] == "__init__"
+        module = ".".join(parts[:-1] if is_package else parts)
+        package = parts[:-1]
+        found = graph.setdefault(module, set())
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found |= {a.name for a in node.names if a.name.split(".")[0] == "helpers"}
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package[: len(package) - node.level + 1]
+                    target = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    target = node.module or ""
+                if target.split(".")[0] != "helpers":
+                    continue
+                for alias in node.names:  # a submodule when it is one, else the module itself
+                    sub = f"{target}.{alias.name}"
+                    sub_path = root.parent / sub.replace(".", "/")
+                    is_module = sub_path.with_suffix(".py").exists() or sub_path.is_dir()
+                    found.add(sub if is_module else target)
+    return graph
+
+
+def _top(module: str) -> str:
+    return module.split(".")[1] if "." in module else ""
+
+
+def layering_problems(graph: dict[str, set[str]]) -> list[str]:
+    """Imports against the layout: a layer importing a problem or the tools, a problem
+    importing the tools."""
+    wrong = []
+    for module, imported in graph.items():
+        for target in imported:
+            if _top(target) == "":
+                continue
+            if _top(module) in LAYERS and _top(target) in PROBLEMS + TOOLS:
+                wrong.append(f"{module} (a layer) imports {target}")
+            if _top(module) in PROBLEMS and _top(target) in TOOLS:
+                wrong.append(f"{module} (a problem) imports {target}")
+    return wrong
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Circles of imports between modules (a package's ``__init__`` counts as the package)."""
+    cycles, state = [], {}
+
+    def visit(module: str, stack: list[str]) -> None:
+        state[module] = "open"
+        for target in sorted(graph.get(module, ())):
+            if target == module or module.startswith(target + "."):  # a module's own package
+                continue
+            if state.get(target) == "open":
+                cycles.append([*stack[stack.index(target) :], target])
+            elif target not in state:
+                visit(target, [*stack, target])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    return cycles
+
+
+def re_exports(path: Path) -> list[str]:
+    """Names that a module other than a package's ``__init__`` re-exports: ``import x as x``,
+    ``from m import x as x``, or an imported name listed in ``__all__``."""
+    tree = ast.parse(path.read_text())
+    imported, found = set(), []
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                name = alias.asname or alias.name.split(".")[0]
+                imported.add(name)
+                if alias.asname and alias.asname == alias.name.split(".")[-1]:
+                    found.append(f"{alias.name} as {alias.asname}")
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+        ):
+            found += [e.value for e in node.value.elts if e.value in imported]
+    return found
+
+
+def test_layers_never_import_problems_and_nothing_imports_in_circles():
+    graph = helpers_imports(ROOT / "helpers")
+    assert {"helpers.vae.course", "helpers.train.loop", "helpers.tools.cli"} <= set(graph)
+    assert not layering_problems(graph)
+    assert not import_cycles(graph)
+    # the checks find what they look for
+    bad = {**graph, "helpers.data.loaders": graph["helpers.data.loaders"] | {"helpers.vae"}}
+    assert layering_problems(bad) == ["helpers.data.loaders (a layer) imports helpers.vae"]
+    bad = {**graph, "helpers.vae.models": graph["helpers.vae.models"] | {"helpers.tools.report"}}
+    assert layering_problems(bad) == ["helpers.vae.models (a problem) imports helpers.tools.report"]
+    bad = {**graph, "helpers.train.fileio": {"helpers.train.loop"}}
+    assert import_cycles(bad)
+
+
+def test_only_package_inits_re_export(tmp_path):
+    offenders = {
+        str(p.relative_to(ROOT)): names
+        for p in sorted((ROOT / "helpers").rglob("*.py"))
+        if p.name != "__init__.py" and (names := re_exports(p))
+    }
+    assert not offenders, f"modules that re-export names: {offenders}"
+    probe = tmp_path / "probe.py"
+    probe.write_text("from .a import x as x\nfrom .b import y\n__all__ = ['y', 'z']\nz = 1\n")
+    assert re_exports(probe) == ["x as x", "y"]
+

@@ -13,7 +13,10 @@ from pathlib import Path
 import matplotlib
 import pytest
 
-from helpers import findings, plots, report, runner, workbook
+from helpers.notebook import plots, workbook
+from helpers.tools import cli, report, report_text
+from helpers.tools import questions as report_questions
+from helpers.vae import findings as vae_findings
 
 matplotlib.use("Agg")
 
@@ -43,9 +46,9 @@ def write_outputs(root: Path, data: str, with_findings: bool = True, elbo: float
     if with_findings:
         profile = str(metrics["profile"])
         metrics["findings"] = {
-            "kl_estimators": findings.kl_estimators(runs["course_mlp"], MC),
-            "elbo_target": findings.elbo_target(runs, profile, data),
-            "elbo_gap": findings.elbo_gap(runs),
+            "kl_estimators": vae_findings.kl_estimators(runs["course_mlp"], MC),
+            "elbo_target": vae_findings.elbo_target(runs, profile, data),
+            "elbo_gap": vae_findings.elbo_gap(runs),
             "an_unlisted_finding": "A finding that **no question** lists.",
         }
     (root / "01_vae" / "metrics.json").write_text(json.dumps(metrics))
@@ -161,7 +164,7 @@ def test_latex_is_well_formed(outputs):
     assert "**" not in text and "`" not in text  # Markdown converted
     body = re.sub(r"\\[{}_%&#$]", "", text)
     assert body.count("{") == body.count("}")
-    assert report.tex_escape("a_b & 50% #1 {x}") == r"a\_b \& 50\% \#1 \{x\}"
+    assert report_text.tex_escape("a_b & 50% #1 {x}") == r"a\_b \& 50\% \#1 \{x\}"
 
 
 def empty_headings(text: str) -> list[str]:
@@ -197,7 +200,7 @@ def test_latex_compiles_without_overfull_boxes_or_empty_headings(outputs):
         pdf = subprocess.run(["pdftotext", "-layout", "report.pdf", "-"], cwd=outputs,
                              capture_output=True, text=True, check=True)  # fmt: skip
         pages = pdf.stdout.split("\f")
-        titles = {q.title for _, qs in report.QUESTIONS.values() for q in qs}
+        titles = {q.title for _, qs in report_questions.QUESTIONS.values() for q in qs}
         for page in pages:
             lines = [x.strip() for x in page.splitlines() if x.strip() and not x.strip().isdigit()]
             if lines:
@@ -210,11 +213,11 @@ def test_empty_headings_are_found():
 
 
 def test_command_line(outputs, tmp_path, capsys):
-    assert runner.main(["report", "--profile", "smoke", "--figures-dir", str(outputs)]) == 0
+    assert cli.main(["report", "--profile", "smoke", "--figures-dir", str(outputs)]) == 0
     assert "report.tex" in capsys.readouterr().out
     empty = tmp_path / "nothing"
     empty.mkdir()
-    assert runner.main(["report", "--profile", "demo", "--figures-dir", str(empty)]) == 1
+    assert cli.main(["report", "--profile", "demo", "--figures-dir", str(empty)]) == 1
     assert "run the notebooks of this profile first" in capsys.readouterr().err
 
 
@@ -251,10 +254,10 @@ def notebook_calls(notebook: str) -> dict[str, set[str]]:
     return names
 
 
-@pytest.mark.parametrize("notebook", sorted(report.QUESTIONS))
+@pytest.mark.parametrize("notebook", sorted(report_questions.QUESTIONS))
 def test_questions_list_what_the_notebooks_save_record_and_find(notebook):
     calls = notebook_calls(notebook)
-    qs = report.QUESTIONS[notebook][1]
+    qs = report_questions.QUESTIONS[notebook][1]
     figures = {f for q in qs for f in q.figures}
     rows = {r.removesuffix(".*") for q in qs for t in q.tables for r in t.rows}
     found = {k for q in qs for k in q.findings}

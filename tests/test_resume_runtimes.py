@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from helpers import gan, simsiam, synthetic, vae, vae_training
-from helpers.fileio import save_torch
-from helpers.precision import Precision
-from helpers.training import load_checkpoint, load_optimizer
+from helpers import gan, simsiam, vae
+from helpers.data import synthetic
+from helpers.train import Precision, load_checkpoint, load_optimizer, save_torch
+from helpers.vae import training as vae_training
 
 
 class Interrupt(Exception):

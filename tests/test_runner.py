@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from helpers import runner
+from helpers.tools import cli, runner
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,7 +62,7 @@ def test_run_good_and_bad_notebooks(notebooks, tmp_path, monkeypatch, capsys):
     folder, sources = notebooks
     monkeypatch.setattr(runner, "notebooks_dir", lambda: folder)
     figures = tmp_path / "figures"
-    code = runner.main(
+    code = cli.main(
         ["run", "--profile", "smoke", "--figures-dir", str(figures), "--no-progress"]
     )
     out, err = capsys.readouterr()
@@ -83,7 +83,7 @@ def test_run_good_and_bad_notebooks(notebooks, tmp_path, monkeypatch, capsys):
 def test_run_selected_notebook_passes(notebooks, tmp_path, monkeypatch):
     folder, _ = notebooks
     monkeypatch.setattr(runner, "notebooks_dir", lambda: folder)
-    code = runner.main(
+    code = cli.main(
         ["run", "10_good", "--profile", "smoke", "--figures-dir", str(tmp_path), "--no-progress"]
     )
     assert code == 0
@@ -93,13 +93,13 @@ def test_unknown_notebook(notebooks, monkeypatch):
     folder, _ = notebooks
     monkeypatch.setattr(runner, "notebooks_dir", lambda: folder)
     with pytest.raises(SystemExit, match=r"no notebook '99_nope'.*available: 10_good, 11_bad"):
-        runner.main(["run", "99_nope"])
+        cli.main(["run", "99_nope"])
 
 
 def test_no_notebooks_fails_clearly(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "notebooks_dir", lambda: tmp_path)
     with pytest.raises(SystemExit, match=r"no notebooks in .*checkout of the workbook"):
-        runner.main(["run"])
+        cli.main(["run"])
 
 
 def _profile_seen(figures):
@@ -113,16 +113,17 @@ def test_profile_comes_from_the_environment_unless_the_flag_is_given(
     monkeypatch.setattr(runner, "notebooks_dir", lambda: folder)
     monkeypatch.setenv("WORKBOOK_PROFILE", "smoke")
     figures = tmp_path / "f"
-    assert runner.main(["run", "10_good", "--figures-dir", str(figures), "--no-progress"]) == 0
+    assert cli.main(["run", "10_good", "--figures-dir", str(figures), "--no-progress"]) == 0
     assert _profile_seen(figures) == "smoke"
     monkeypatch.setenv("WORKBOOK_PROFILE", "full")
     args = ["run", "10_good", "--profile", "smoke", "--figures-dir", str(figures), "--no-progress"]
-    assert runner.main(args) == 0
+    assert cli.main(args) == 0
     assert _profile_seen(figures) == "smoke"
 
 
 def test_each_profile_writes_its_own_folder(notebooks, tmp_path, monkeypatch, capsys):
-    from helpers import fileio, workbook
+    from helpers.notebook import workbook
+    from helpers.train import fileio
 
     folder, _ = notebooks
     monkeypatch.setattr(runner, "notebooks_dir", lambda: folder)
@@ -130,8 +131,8 @@ def test_each_profile_writes_its_own_folder(notebooks, tmp_path, monkeypatch, ca
     monkeypatch.setattr(workbook, "repo_root", lambda: tmp_path)
     monkeypatch.delenv("WORKBOOK_DATA", raising=False)
     monkeypatch.delenv("WORKBOOK_FIGURES_DIR", raising=False)
-    assert runner.main(["run", "10_good", "--profile", "smoke", "--no-progress"]) == 0
-    assert runner.main(["run", "10_good", "--profile", "smoke", "--data", "real",
+    assert cli.main(["run", "10_good", "--profile", "smoke", "--no-progress"]) == 0
+    assert cli.main(["run", "10_good", "--profile", "smoke", "--data", "real",
                         "--no-progress"]) == 0  # fmt: skip
     assert _profile_seen(tmp_path / "figures" / "smoke") == "smoke"
     assert _profile_seen(tmp_path / "figures" / "smoke-real") == "smoke"
@@ -146,7 +147,7 @@ def test_a_failed_run_does_not_report_earlier_metrics(notebooks, tmp_path, monke
     old.write_text(json.dumps({"stale_number": 123.0}))
     os.utime(old, (1_000_000, 1_000_000))
     args = ["run", "11_bad", "--profile", "smoke", "--figures-dir", str(tmp_path), "--no-progress"]
-    assert runner.main(args) == 1
+    assert cli.main(args) == 1
     out = capsys.readouterr().out
     assert "stale_number" not in out and "this run wrote no metrics.json" in out
 
@@ -159,7 +160,7 @@ def test_training_progress_reaches_the_terminal_headless(tmp_path, monkeypatch, 
         folder / "12_train.ipynb",
         [
             new_code_cell(
-                "from helpers.training import train\n"
+                "from helpers.train.loop import train\n"
                 "train('toy', lambda i: {'loss': 1.0 / (i + 1)}, 6, {}, checkpoint_dir=None,\n"
                 "      steps_per_epoch=2, progress=False)"
             )
@@ -167,7 +168,7 @@ def test_training_progress_reaches_the_terminal_headless(tmp_path, monkeypatch, 
     )
     monkeypatch.setattr(runner, "notebooks_dir", lambda: folder)
     args = ["run", "--profile", "smoke", "--figures-dir", str(tmp_path / "f"), "--no-progress"]
-    assert runner.main(args) == 0
+    assert cli.main(args) == 0
     out, err = capfd.readouterr()
     for step in (2, 4, 6):
         assert f"toy: step {step}/6" in out
@@ -191,7 +192,7 @@ def test_ctrl_c_stops_quietly(tmp_path):
         "import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "import sys, pathlib\nfrom helpers import runner\n"
         f"runner.notebooks_dir = lambda: pathlib.Path({str(folder)!r})\n"
-        "sys.exit(runner.main(['run', '--profile', 'smoke', '--figures-dir', "
+        "sys.exit(cli.main(['run', '--profile', 'smoke', '--figures-dir', "
         f"{str(tmp_path / 'f')!r}, '--no-progress']))"
     )
     proc = subprocess.Popen(
@@ -236,14 +237,14 @@ def test_the_saved_copy_shows_how_progress_ended_and_keeps_the_widgets(tmp_path,
                 "from tqdm.auto import tqdm\nfor _ in tqdm(range(5), desc='plain'):\n    pass"
             ),
             new_code_cell(
-                "from helpers.training import train\n"
+                "from helpers.train.loop import train\n"
                 "train('toy', lambda i: {'loss': 1.0 / (i + 1)}, 6, {}, checkpoint_dir=None,\n"
                 "      steps_per_epoch=2, progress=True)\n"
                 "None"
             ),
             new_code_cell(
                 "import ipywidgets as widgets, torch\n"
-                "from helpers.interactive import ImageExplorer\n"
+                "from helpers.notebook.interactive import ImageExplorer\n"
                 "ImageExplorer(lambda alpha: torch.full((2, 1, 4, 4), alpha),\n"
                 "              {'alpha': widgets.FloatSlider(value=0.5, min=0, max=1)})"
             ),
@@ -253,7 +254,7 @@ def test_the_saved_copy_shows_how_progress_ended_and_keeps_the_widgets(tmp_path,
     monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the kernel imports this checkout's helpers
     figures = tmp_path / "figures"
     args = ["run", "--profile", "smoke", "--figures-dir", str(figures), "--no-progress"]
-    assert runner.main(args) == 0
+    assert cli.main(args) == 0
     nb = nbformat.read(figures / "14_saved" / "14_saved.ipynb", as_version=4)
     plain, trained, panel = (output_texts(c) for c in nb.cells)
     for texts in (plain, trained):

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 import torchvision
 import torchvision.transforms.functional as TF
 
-from helpers.augment import SimSiamAugment, hsv_to_rgb, rgb_to_hsv
+from helpers.data import SimSiamAugment, hsv_to_rgb, rgb_to_hsv
 from helpers.simsiam import CosineSimilarity, SimSiam, knn_accuracy, output_std, resnet18_cifar
 
 
@@ -181,7 +181,7 @@ class TinyEncoder(torch.nn.Module):
 
 
 def test_training_loop_records_the_monitors(tmp_path):
-    from helpers import synthetic
+    from helpers.data import synthetic
     from helpers.simsiam import train_simsiam
 
     torch.manual_seed(0)
@@ -274,7 +274,7 @@ def test_linear_probe_separates_separable_features_and_not_noise():
 
 def test_run_summary_reads_the_last_epoch():
     from helpers.simsiam import run_summary
-    from helpers.training import History, TrainResult
+    from helpers.train import History, TrainResult
 
     h = History()
     h.add(10, dict(loss=-0.5, knn_accuracy=20.0, knn_accuracy_z=18.0, output_std=0.06), epoch=1)
@@ -284,3 +284,38 @@ def test_run_summary_reads_the_last_epoch():
     assert s["final_knn_accuracy_z"] == 25.0 and s["epochs"] == 2 and s["dim"] == 256
     assert s["output_std_x_sqrt_dim"] == pytest.approx(0.48)
     assert s["train_seconds"] == 12.3
+
+
+# The configs that train_simsiam saved in its checkpoints before helpers had one folder per
+# problem (the tiny run below, with the old helpers.simsiam_training and helpers.check), and
+# their settings keys (the suffix of a set-aside checkpoint).
+_BEFORE = {"MLP_mode": None, "base_lr": 0.03, "batch_size": 32, "epochs": 1, "fix_pred_lr": True,
+           "images": 96, "momentum": 0.9, "parameters": 680, "seed": 0, "stop_gradient": True,
+           "weight_decay": 0.0005, "total_steps": 3}  # fmt: skip
+CONFIGS_BEFORE_THE_LAYOUT = {
+    "reference": (_BEFORE, "99ce36a771"),
+    "checked": ({**_BEFORE, "model_class": "helpers.check.SimSiam"}, "c6cbd045f1"),
+}
+
+
+def test_checkpoints_written_before_the_package_layout_still_match(tmp_path, capsys):
+    """A checkpoint's settings name no module that moved: the reference SimSiam records no
+    ``model_class``, and the class of ``check.use_simsiam`` records the name it had."""
+    from helpers.data import synthetic
+    from helpers.simsiam import check, train_simsiam
+    from helpers.train import load_checkpoint, settings_key
+
+    x, y = synthetic.objects(96, 0)
+    xt, yt = synthetic.objects(32, 1)
+    checked = check.use_simsiam(SimSiam, torch.nn.CosineSimilarity)
+    for label, cls in {"reference": SimSiam, "checked": checked}.items():
+        torch.manual_seed(0)
+        model = cls(TinyEncoder, dim=16, pred_dim=4)
+        folder = tmp_path / label
+        train_simsiam(
+            "s", model, x, y, xt, yt, epochs=1, batch_size=32, knn_k=5,
+            checkpoint_dir=str(folder), progress=False,
+        )  # fmt: skip
+        config = load_checkpoint(folder / "s.pt")["config"]
+        assert (config, settings_key(config)) == CONFIGS_BEFORE_THE_LAYOUT[label], label
+    capsys.readouterr()

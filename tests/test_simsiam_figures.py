@@ -1,4 +1,4 @@
-"""The runs, figures and answers of 03_simsiam (helpers.simsiam_figures)."""
+"""The runs, figures and answers of 03_simsiam (helpers.simsiam.figures)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import math
 import matplotlib.pyplot as plt
 import pytest
 
-from helpers import simsiam, simsiam_figures, synthetic
+from helpers import simsiam
+from helpers.data import synthetic
 from helpers.profiles import SimSiamBudget, SimSiamRecipe
-from helpers.training import History, TrainResult
+from helpers.simsiam import figures as simsiam_figures
+from helpers.train import History, TrainResult
 
 
 def fake_results(epochs: int = 4, names=None) -> dict[str, TrainResult]:
@@ -112,7 +114,7 @@ def saved_width(fig, tmp_path, name: str) -> int:
     """The width in pixels of ``fig`` saved as the workbook saves figures (200 dpi)."""
     from PIL import Image
 
-    from helpers import plots
+    from helpers.notebook import plots
 
     plots.save_figure(fig, name, directory=tmp_path)
     with Image.open(tmp_path / f"{name}.png") as image:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.runner import main as helpers_main
+from helpers.tools import main as helpers_main
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

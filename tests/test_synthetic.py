@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from helpers import data, synthetic
-from helpers.data import load
+from helpers import data
+from helpers.data import load, synthetic
 
 
 @pytest.mark.parametrize("name", list(data.DATASETS))

@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from helpers.batches import DeviceBatches
-from helpers.training import (
+from helpers.data import DeviceBatches
+from helpers.train import (
     CheckpointError,
     NonFiniteLossError,
     Snapshots,

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
-from helpers import synthetic
+from helpers.data import synthetic
 from helpers.vae import (
     ConvVAE,
     CourseVAE,
@@ -327,7 +327,7 @@ def test_conv_vae_full_profile_settings_train_stably(seed):
     falls and never spikes. Before GroupNorm, the bounded log-variance and the warm-up, seed 0
     reached a loss of 84596 at step 25 at batch 16 and NaN at step 45 at batch 64. Batch 8
     keeps the test to about a minute per seed on two CPU cores."""
-    from helpers.batches import DeviceBatches
+    from helpers.data import DeviceBatches
     from helpers.profiles import get_profile
 
     budget = get_profile("full").vae

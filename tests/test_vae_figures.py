@@ -1,4 +1,4 @@
-"""Notebook 01's measurements and figures (helpers.vae_figures), on tiny models."""
+"""Notebook 01's measurements and figures (helpers.vae.figures), on tiny models."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import matplotlib
 import pytest
 import torch
 
-from helpers import vae, vae_figures
-from helpers.training import History, Snapshots, TrainResult
+from helpers import vae
+from helpers.train import History, Snapshots, TrainResult
+from helpers.vae import figures as vae_figures
 
 matplotlib.use("Agg")
 
@@ -169,7 +170,7 @@ def test_manifold_ticks_are_the_latent_coordinates_of_the_grid():
 def _saved_width_px(fig, tmp_path) -> int:
     from matplotlib.image import imread
 
-    from helpers import plots
+    from helpers.notebook import plots
 
     png = plots.save_figure(fig, "f", directory=tmp_path)[0]
     return imread(png).shape[1]

@@ -1,0 +1,216 @@
+"""Notebook 02's training-with-Frechet-distance and figures: samples over training, the
+discriminator's outputs, the WGAN curves and the interpolation rows, each one call from a short
+cell of ``notebooks/02_gans.ipynb``.
+
+The models and the trainer live in :mod:`helpers.gan`; this module runs and draws them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import torch
+from matplotlib.figure import Figure
+from torch import Tensor, nn
+
+from ..common.frechet import FrechetScorer
+from ..notebook import interactive, plots
+from ..notebook.workbook import seed_everything
+from ..train.loop import History, Snapshots, TrainResult
+from . import training
+
+__all__ = [
+    "interpolation_rows",
+    "plot_discriminator",
+    "plot_latent_interpolation",
+    "plot_samples_over_training",
+    "plot_wgan_curves",
+    "snapshot_label",
+    "train_with_frechet",
+]
+
+
+def train_with_frechet(
+    name: str,
+    generator: nn.Module,
+    critic: nn.Module,
+    images: Tensor,
+    scorer: FrechetScorer,
+    *,
+    fd_samples: int,
+    seed: int,
+    device: torch.device | str,
+    **train_options: Any,
+) -> tuple[float, TrainResult, Snapshots]:
+    """The Frechet distance of the untrained generator, then :func:`helpers.gan.train_gan`
+    with the distance evaluated during training.
+
+    Args:
+        generator: maps z (B, latent_dim) to images (B, C, H, W) in [-1, 1].
+        images: (N, C, H, W) uint8 real training images.
+        scorer: the distance to the test images (``fd_samples`` generated images per call).
+        seed: seeds every generator before the first distance, and the training.
+        train_options: the other keyword arguments of :func:`helpers.gan.train_gan`.
+
+    Returns:
+        ``(fd_init, result, snapshots)``: the distance at initialisation and what
+        :func:`helpers.gan.train_gan` returns (its history holds ``frechet_distance``).
+    """
+
+    def sample(n: int) -> Tensor:
+        return generator(torch.randn(n, generator.latent_dim, device=device))
+
+    def frechet(step: int) -> dict[str, float]:
+        return {"frechet_distance": scorer.of_generator(sample, fd_samples)}
+
+    seed_everything(seed)
+    fd_init = frechet(0)["frechet_distance"]
+    result, snapshots = training.train_gan(
+        name, generator, critic, images, eval_fn=frechet, device=device, seed=seed,
+        **train_options,
+    )  # fmt: skip
+    return fd_init, result, snapshots
+
+
+def snapshot_label(step: int, images: Tensor) -> str:
+    """A row label for snapshot images (uint8, 0..255 for [-1, 1]) taken at ``step``.
+
+    At step 0 the generator is untrained and in evaluation mode, its BatchNorm layers still
+    holding their initial statistics (mean 0, variance 1): its outputs lie close to 0, which
+    shows as a nearly flat grey. The label says so and gives the range of the values shown, on
+    the generator's [-1, 1] scale.
+    """
+    if step != 0:
+        return f"iteration {step}"
+    values = images.float() / 255 * 2 - 1
+    return f"iteration 0, untrained\n(values {values.min():+.2f} to {values.max():+.2f})"
+
+
+def plot_samples_over_training(
+    snapshots: Snapshots, title: str, n: int = 16, columns: int = 5
+) -> Figure:
+    """The first ``n`` snapshot images (uint8, (B, C, H, W), 0..255 for [-1, 1]) at up to
+    ``columns`` points of training, one row per iteration (see :func:`snapshot_label`)."""
+    rows = {snapshot_label(step, images): images[:n] for step, images in snapshots.spread(columns)}
+    return plots.show_images(rows, title=title, scale=0.5)
+
+
+def plot_discriminator(history: History) -> Figure:
+    """The vanilla GAN's mean D(x) on real and D(G(z)) on generated batches against the
+    generator iteration, with the optimum 1/2 marked."""
+    steps, d_real = history.series("d_real")
+    _, d_fake = history.series("d_fake")
+    fig = plots.plot_curves(
+        {"D(x), real images": (steps, d_real), "D(G(z)), generated": (steps, d_fake)},
+        xlabel="generator iteration",
+        ylabel="mean discriminator output",
+        title="Vanilla GAN: the discriminator's outputs",
+    )
+    ax = fig.axes[0]
+    ax.axhline(0.5, color="grey", ls=":", lw=1)
+    # x in axes units (y in data units): the label stays inside the axes however few steps
+    # were logged
+    ax.text(
+        0.01, 0.5, "1/2: the optimum", color="grey", va="bottom", fontsize=8,
+        transform=ax.get_yaxis_transform(),
+    )  # fmt: skip
+    return fig
+
+
+def plot_wgan_curves(
+    history: History, fd_init: float, floor: float, *, title: str | None = None
+) -> Figure:
+    """Three panels against the generator iteration: the critic's Wasserstein estimate and the
+    Lipschitz penalty (log axis) side by side, and under them the Frechet distance (from
+    ``fd_init`` at iteration 0) with the ``floor`` of two real splits."""
+    fig, axes = plt.subplot_mosaic(
+        [["w", "lp"], ["fd", "fd"]], figsize=(plots.PAGE_WIDTH, 4.4), layout="constrained"
+    )
+    plots.plot_curves(
+        {"W estimate": history.series("wasserstein")},
+        ax=axes["w"],
+        xlabel="generator iteration",
+        ylabel="mean f(real) - mean f(fake)",
+        title="critic's Wasserstein estimate",
+    )
+    plots.plot_curves(
+        {"LP": history.series("lp")},
+        ax=axes["lp"],
+        xlabel="generator iteration",
+        ylabel="Lipschitz penalty",
+        title="Lipschitz penalty",
+        logy=True,
+    )
+    steps, fds = history.series("frechet_distance")
+    plots.plot_curves(
+        {
+            "generator": ([0, *steps], [fd_init, *fds]),
+            "real floor": ([0, steps[-1]], [floor, floor]),
+        },
+        ax=axes["fd"],
+        xlabel="generator iteration",
+        ylabel="Frechet distance",
+        title="Frechet distance to test images",
+        logy=True,
+        legend="right",
+    )
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_latent_interpolation(
+    generator: nn.Module,
+    codes: Sequence[tuple[Tensor, Tensor]],
+    alphas: Tensor,
+    *,
+    title: str,
+    value_range: tuple[float, float] = (-1, 1),
+) -> Figure:
+    """One row per pair ``(z0, z1)`` of ``codes``: g((1 - alpha) z0 + alpha z1) for each alpha
+    of ``alphas`` (A,), the weight of z1, in the columns from left to right (alpha = 0 is
+    g(z0))."""
+    rows = {
+        f"pair {i + 1}": interactive.interpolate_latent(generator, z0, z1, alphas)
+        for i, (z0, z1) in enumerate(codes)
+    }
+    return plots.show_images(
+        rows,
+        value_range=value_range,
+        column_labels=[f"{a:.2f}" for a in alphas.tolist()],
+        column_title="alpha (the weight of z1)",
+        title=title,
+    )
+
+
+def interpolation_rows(
+    generator: nn.Module, alphas: Tensor, pairs: int = 3, *, device: torch.device | str = "cpu"
+) -> tuple[dict[str, Tensor], dict[str, list[Tensor]], tuple[Tensor, Tensor]]:
+    """Latent, spherical and data interpolation between ``pairs`` pairs of prior draws (drawn
+    from torch's global generator, in order).
+
+    Args:
+        generator: maps z (B, latent_dim) to images (B, C, H, W).
+        alphas: (A,) weights of the second end, 0 -> 1.
+
+    Returns:
+        ``(rows, middles, (z0, z1))``: rows ``"latent i"``, ``"slerp i"``, ``"data i"`` of
+        (A, C, H, W) images; the middle image (index A // 2) of every latent and data row; and
+        the first pair's codes.
+    """
+    if pairs < 1:
+        raise ValueError(f"pairs must be at least 1, got {pairs}")
+    rows: dict[str, Tensor] = {}
+    middles: dict[str, list[Tensor]] = {"latent": [], "data": []}
+    first: tuple[Tensor, Tensor] | None = None
+    for pair in range(pairs):
+        z0, z1 = torch.randn(2, generator.latent_dim, device=device)
+        first = first or (z0, z1)
+        rows[f"latent {pair + 1}"] = interactive.interpolate_latent(generator, z0, z1, alphas)
+        rows[f"slerp {pair + 1}"] = interactive.interpolate_spherical(generator, z0, z1, alphas)
+        rows[f"data {pair + 1}"] = interactive.interpolate_data(generator, z0, z1, alphas)
+        middles["latent"].append(rows[f"latent {pair + 1}"][len(alphas) // 2])
+        middles["data"].append(rows[f"data {pair + 1}"][len(alphas) // 2])
+    return rows, middles, first  # type: ignore[return-value]

@@ -1,0 +1,75 @@
+"""The course tools that read every problem, and the command line.
+
+- :mod:`~helpers.tools.report`, :mod:`~helpers.tools.questions`,
+  :mod:`~helpers.tools.report_text`: ``python -m helpers report``;
+- :mod:`~helpers.tools.exercises`: the exercise edition (``python -m helpers exercises``);
+- :mod:`~helpers.tools.runner`: executing notebooks; :mod:`~helpers.tools.cli`: the command line.
+"""
+
+from __future__ import annotations
+
+from .cli import (
+    main,
+)
+from .exercises import (
+    STUB,
+    exercise_notebook,
+    exercise_source,
+    write_exercises,
+)
+from .questions import (
+    QUESTIONS,
+    Question,
+    Table,
+)
+from .report import (
+    Section,
+    build_report,
+    collect,
+)
+from .report_text import (
+    CAPTIONS,
+    FORMATS,
+    LABELS,
+    PROVENANCE,
+    caption,
+    label,
+    latex_document,
+    markdown_to_latex,
+    tex_escape,
+)
+from .runner import (
+    RunResult,
+    find_notebooks,
+    finish_outputs,
+    run_notebook,
+    summary_table,
+)
+
+__all__ = [
+    "CAPTIONS",
+    "FORMATS",
+    "LABELS",
+    "PROVENANCE",
+    "QUESTIONS",
+    "STUB",
+    "Question",
+    "RunResult",
+    "Section",
+    "Table",
+    "build_report",
+    "caption",
+    "collect",
+    "exercise_notebook",
+    "exercise_source",
+    "find_notebooks",
+    "finish_outputs",
+    "label",
+    "latex_document",
+    "main",
+    "markdown_to_latex",
+    "run_notebook",
+    "summary_table",
+    "tex_escape",
+    "write_exercises",
+]
