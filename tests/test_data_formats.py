@@ -336,7 +336,7 @@ def test_data_dir_from_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("WORKBOOK_DATA_DIR", str(tmp_path))
     assert data.data_dir() == tmp_path
     monkeypatch.delenv("WORKBOOK_DATA_DIR")
-    assert data.data_dir() == Path(data.__file__).resolve().parent.parent / "data"
+    assert data.data_dir() == Path(data.__file__).resolve().parents[2] / "data"
 
 
 def test_cifar_download_and_extract(tmp_path, monkeypatch, sizes):

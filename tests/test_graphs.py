@@ -1,4 +1,4 @@
-"""CUDA-graph steps (helpers/graphs.py): the decision, the fixed-buffer protocol and its
+"""CUDA-graph steps (helpers/train/graphs.py): the decision, the fixed-buffer protocol and its
 contract check on the CPU, learning rates fed to a recording, the fallback after a failed
 capture, and every trainer's numbers in ``static`` mode against ``eager``."""
 

@@ -40,7 +40,7 @@ def notebooks(tmp_path):
         [
             new_markdown_cell("# good"),
             new_code_cell(
-                "import os\nfrom helpers import workbook\n"
+                "import os\nfrom helpers.notebook import workbook\n"
                 "wb = workbook.start('10_good')\n"
                 "profile = os.environ['WORKBOOK_PROFILE']\n"
                 "wb.record('answer', {'value': 42.0, 'profile_seen': profile})"
@@ -160,7 +160,7 @@ def test_training_progress_reaches_the_terminal_headless(tmp_path, monkeypatch, 
         folder / "12_train.ipynb",
         [
             new_code_cell(
-                "from helpers.train.loop import train\n"
+                "from helpers.train import train\n"
                 "train('toy', lambda i: {'loss': 1.0 / (i + 1)}, 6, {}, checkpoint_dir=None,\n"
                 "      steps_per_epoch=2, progress=False)"
             )
@@ -190,7 +190,7 @@ def test_ctrl_c_stops_quietly(tmp_path):
         # as a background job of a non-interactive shell (`make test &`) would pass SIGINT
         # ignored down to the runner, so the runner's handler is set here as a terminal has it.
         "import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
-        "import sys, pathlib\nfrom helpers import runner\n"
+        "import sys, pathlib\nfrom helpers.tools import cli, runner\n"
         f"runner.notebooks_dir = lambda: pathlib.Path({str(folder)!r})\n"
         "sys.exit(cli.main(['run', '--profile', 'smoke', '--figures-dir', "
         f"{str(tmp_path / 'f')!r}, '--no-progress']))"
@@ -237,14 +237,14 @@ def test_the_saved_copy_shows_how_progress_ended_and_keeps_the_widgets(tmp_path,
                 "from tqdm.auto import tqdm\nfor _ in tqdm(range(5), desc='plain'):\n    pass"
             ),
             new_code_cell(
-                "from helpers.train.loop import train\n"
+                "from helpers.train import train\n"
                 "train('toy', lambda i: {'loss': 1.0 / (i + 1)}, 6, {}, checkpoint_dir=None,\n"
                 "      steps_per_epoch=2, progress=True)\n"
                 "None"
             ),
             new_code_cell(
                 "import ipywidgets as widgets, torch\n"
-                "from helpers.notebook.interactive import ImageExplorer\n"
+                "from helpers.notebook import ImageExplorer\n"
                 "ImageExplorer(lambda alpha: torch.full((2, 1, 4, 4), alpha),\n"
                 "              {'alpha': widgets.FloatSlider(value=0.5, min=0, max=1)})"
             ),

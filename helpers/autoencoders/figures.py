@@ -1,6 +1,6 @@
 """The runs, figures and tables of ``04_autoencoders``, so that its cells read as the story.
 
-:class:`AERuns` trains the autoencoder and the VAEs on one split and keeps them by name;
+:class:`~helpers.autoencoders.runs.AERuns` trains the models;
 :func:`plot_beta_0_vs_10`, :func:`plot_beta_sweep`, :func:`plot_tuned_curves` and
 :func:`plot_interpolation` draw the notebook's figures; :func:`results_table` its table.
 """

@@ -33,7 +33,7 @@ def mnist_scorer(
     checkpoint_dir: str,
     force: bool = False,
 ) -> tuple[frechet.FrechetScorer, float]:
-    """:func:`helpers.frechet.build_scorer` with the budget's classifier (``classifier_mnist``):
+    """:func:`helpers.common.build_scorer` with the budget's classifier (``classifier_mnist``):
     trained on ``images`` (N, 1, 28, 28) uint8 and ``labels`` (N,), scored against the first
     ``budget.fd_samples`` of ``test_images``. Returns ``(scorer, floor)``."""
     return frechet.build_scorer(

@@ -2,9 +2,10 @@
 
 ``check.log_mean_exp(f)`` (one such function per graded function) runs ``f`` on random and edge
 inputs and returns a :class:`Result` naming the *first* thing wrong in a sentence, or saying
-that every check passes; it never raises. :func:`use` and :func:`use_simsiam` pick what training
-runs on: the student's function where it passes its checks, else the reference, saying so.
-Checks draw their inputs under their own seed, leaving the caller's random state untouched.
+that every check passes; it never raises. :func:`use` (each problem's ``check.use``, and
+SimSiam's ``check.use_simsiam``) picks what training runs on: the student's function where it
+passes its checks, else the reference, saying so. Checks draw their inputs under their own
+seed, leaving the caller's random state untouched.
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
-"""What *this* run shows, in words built from its own numbers.
+"""What the problems' findings share: the wording of settings and model names, and the finding
+that Problems 2 and 4 both state (:func:`midpoint_confidence`).
 
-Each function takes the numbers a notebook recorded (``wb.metrics`` entries and training
+Each problem's ``findings`` module says what *this* run shows, in words built from its own
+numbers. Each function takes the numbers a notebook recorded (``wb.metrics`` entries and training
 histories) and returns a short Markdown paragraph: the figures this run computed, whether they
 show the effect the theory predicts, and, where they do not (a short demo run on stand-in
 data), that the full profile is needed and what it gives. No sentence here states a result that
-its arguments do not hold. The notebooks display them; :mod:`helpers.report` collects them.
+its arguments do not hold. The notebooks display them; :mod:`helpers.tools.report` collects them.
 """
 
 from __future__ import annotations

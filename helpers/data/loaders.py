@@ -2,7 +2,7 @@
 
 ``load(name, split)`` returns ``(images, labels)``: uint8 images (N, C, H, W) and int64 labels
 (N,), or ``None`` for a dataset without labels (binarized MNIST). The source is the real dataset
-(``"real"``) or its offline stand-in from :mod:`helpers.synthetic` (``"synthetic"``).
+(``"real"``) or its offline stand-in from :mod:`helpers.data.synthetic` (``"synthetic"``).
 
 Real data lives under ``WORKBOOK_DATA_DIR`` (default: ``data/`` in the repository, or in the
 working folder when the package is installed elsewhere), in the on-disk layouts of the
@@ -18,7 +18,7 @@ N x H x W x C) and ``y_<split>`` (int64). When that file exists it is used as it
 pre-extracted arrays can be dropped there. Missing files are downloaded when the network is up;
 every write is atomic.
 
-This module loads, checks and caches; :mod:`helpers.data_formats` knows each dataset's files
+This module loads, checks and caches; :mod:`helpers.data.formats` knows each dataset's files
 (:data:`DATASETS`, and how each format is fetched and parsed).
 """
 
@@ -103,7 +103,7 @@ def load(
         download: fetch missing real files when the network is up.
         profile: the profile (or its name) that sizes the stand-ins; default the active one.
         standin: for ``cifar10`` from the ``synthetic`` source, which stand-in
-            (:data:`helpers.synthetic.STANDINS`; default ``objects``). Ignored for real data.
+            (:data:`helpers.data.STANDINS`; default ``objects``). Ignored for real data.
 
     Returns:
         images: (N, C, H, W) uint8; values 0/1 for ``binarized_mnist``, else 0..255.

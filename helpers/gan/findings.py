@@ -107,7 +107,7 @@ def vae_vs_gan(vae_runs: Mapping[str, Any] | None, gan_runs: Mapping[str, Any]) 
 
 def entanglement(effects: Mapping[str, float], dims: int) -> str:
     """What moving single latent coordinates did, from
-    :func:`helpers.interactive.perturbation_effects`."""
+    :func:`helpers.notebook.perturbation_effects`."""
     text = (
         f"Of the {dims} coordinates moved, {100 * effects['label_change']:.0f}% change the "
         f"classifier's label at the largest move, {100 * effects['colour_change']:.0f}% shift the "

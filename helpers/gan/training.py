@@ -1,4 +1,4 @@
-"""GANs: the course's WGAN-LP functions, the DCGAN-style models, an MLP GAN, and one trainer.
+"""Problem 2's trainer, :func:`train_gan`: WGAN-LP or the vanilla GAN.
 
 Notation of Petzka et al. (2018): x ~ mu are real samples, y ~ nu generated ones, f the critic.
 The critic estimates the Wasserstein-1 distance as ``mean f(x) - mean f(y)``; the Lipschitz
@@ -158,25 +158,25 @@ def train_gan(
     and the non-saturating generator loss ``-log D(g(z))``.
 
     Real images: ``images`` (N, C, H, W) uint8, kept on the device and scaled to [-1, 1]; each
-    critic update takes the next batch of :class:`~helpers.batches.DeviceBatches`. Real and
+    critic update takes the next batch of :class:`~helpers.data.DeviceBatches`. Real and
     generated images go through the critic in one pass for the vanilla GAN; the WGAN-LP critic
     step calls the course's own :func:`vf_wasserstein_distance` and :func:`lp_reg`.
 
-    ``precision``: default :func:`helpers.precision.choose_precision`. Under bf16 or fp16 the
+    ``precision``: default :func:`helpers.train.choose_precision`. Under bf16 or fp16 the
     critic and generator run in autocast, while the Lipschitz penalty (a double backward) is
     computed in fp32; fp16 adds a gradient scaler per optimizer.
 
-    ``graphs``: default :func:`helpers.graphs.choose_graphs` (eager; with
+    ``graphs``: default :func:`helpers.train.choose_graphs` (eager; with
     ``WORKBOOK_CUDA_GRAPHS=1``, on CUDA in bf16 or fp32 a whole iteration, the critic updates
     with the penalty's double backward and the generator update, replays one CUDA graph).
 
     ``functions``: ``vf_wasserstein_distance`` and ``lp_reg`` to train with instead of this
-    module's, by name (:func:`helpers.check.use` picks a student's where they pass).
+    module's, by name (:func:`helpers.vae.check.use` picks a student's where they pass).
 
-    Returns the :class:`~helpers.training.TrainResult` (history: ``wasserstein`` and ``lp``, or
+    Returns the :class:`~helpers.train.TrainResult` (history: ``wasserstein`` and ``lp``, or
     ``d_loss`` with ``d_real`` and ``d_fake``, the mean D(x) on real and generated batches;
     ``g_loss``; and what ``eval_fn`` returns every ``eval_every`` iterations) and
-    :class:`~helpers.training.Snapshots` of generated images for fixed z at each evaluation and
+    :class:`~helpers.train.Snapshots` of generated images for fixed z at each evaluation and
     at the start, as uint8.
     """
     distance_fn = (functions or {}).get("vf_wasserstein_distance") or vf_wasserstein_distance

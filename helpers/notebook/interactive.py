@@ -112,7 +112,7 @@ def perturbation_effects(
     Args:
         grid: (D, E, C, H, W) images in [-1, 1]; column ``E // 2`` must be eps = 0.
         classify: maps (B, C, H, W) images to (B,) predicted labels and (B,) confidences
-            (as :func:`helpers.frechet.classify` does).
+            (as :func:`helpers.common.classify` does).
         threshold: a mean colour shift (in [-1, 1] units) above this counts as a colour change.
 
     Returns:

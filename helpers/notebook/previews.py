@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 SHORT_TITLES = {"binarized_mnist": "binarized MNIST", "mnist": "MNIST", "svhn": "SVHN"}
-# What each CIFAR-10 stand-in of helpers.synthetic.STANDINS shows, in words.
+# What each CIFAR-10 stand-in of helpers.data.STANDINS shows, in words.
 STANDIN_KINDS = {"objects": "shapes", "grey_digits": "grey digits"}
 
 CIFAR10_CLASSES = (

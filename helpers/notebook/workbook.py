@@ -160,9 +160,9 @@ class Workbook:
         self.write_metrics()
 
     def finding(self, key: str, text: str) -> None:
-        """Display ``text`` (a finding's Markdown, from :mod:`helpers.findings`) and record it
+        """Display ``text`` (a finding's Markdown, from a problem's ``findings``) and record it
         as ``metrics["findings"][key]`` in ``metrics.json`` at once, where
-        :mod:`helpers.report` puts it under its question. A later finding with the same key
+        :mod:`helpers.tools.report` puts it under its question. A later finding with the same key
         replaces it (a summary cell restates a finding with all the runs it has by then).
 
         Returns nothing, so that a cell ending with it prints nothing."""

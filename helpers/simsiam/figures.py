@@ -82,7 +82,7 @@ def setup_text(
             f"base_lr {full.base_lr})"
         )
     if data == "synthetic":
-        lines.append(f"stand-in: {budget.standin or 'objects'} (helpers.synthetic)")
+        lines.append(f"stand-in: {budget.standin or 'objects'} (helpers.data.synthetic)")
     return "\n".join(lines)
 
 

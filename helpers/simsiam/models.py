@@ -1,8 +1,5 @@
-"""SimSiam's models (Chen & He, 2021) with the course's API, and the CIFAR ResNets they use.
+"""The CIFAR ResNets that SimSiam (:mod:`helpers.simsiam.course`) uses as its backbone.
 
-- :class:`SimSiam`: ``SimSiam(base_encoder, dim=2048, pred_dim=512, stop_gradient=True,
-  MLP_mode=None)``; ``forward(x1, x2) -> (p1, p2, z1, z2)``; ``loss(p1, p2, z1, z2)``.
-- :class:`CosineSimilarity`: x1 . x2 / max(||x1|| ||x2||, eps), an ``nn.Module``.
 - :func:`resnet18_cifar`: ResNet-18 with a 3x3 stem and no max-pool, for 32x32 images; it takes
   the same keyword arguments as ``torchvision.models.resnet18``.
 - :class:`CifarResNet` and :func:`cifar_resnet`: narrower and shallower CIFAR ResNets as a

@@ -134,10 +134,10 @@ def train_simsiam(
     SGD with momentum, lr = base_lr x batch / 256 with cosine decay over training after a
     linear warm-up of ``warmup_epochs`` (the predictor's lr stays fixed when ``fix_pred_lr``),
     weight decay; two views per image from
-    :class:`helpers.augment.SimSiamAugment`, made on the device. ``precision``: default
-    :func:`helpers.precision.choose_precision` (bf16 or fp16 with a scaler on CUDA, fp32
+    :class:`helpers.data.SimSiamAugment`, made on the device. ``precision``: default
+    :func:`helpers.train.choose_precision` (bf16 or fp16 with a scaler on CUDA, fp32
     elsewhere); channels_last on CUDA. ``graphs``: default
-    :func:`helpers.graphs.choose_graphs` (eager; with ``WORKBOOK_CUDA_GRAPHS=1``, on CUDA in bf16
+    :func:`helpers.train.choose_graphs` (eager; with ``WORKBOOK_CUDA_GRAPHS=1``, on CUDA in bf16
     or fp32 the forward, backward and SGD step replay a CUDA graph, the augmentation running
     before it, eagerly). Every epoch the
     history gets the mean ``loss``, ``knn_accuracy`` (backbone features, percent),
@@ -149,7 +149,7 @@ def train_simsiam(
             (labels are used by the kNN monitor only).
 
     Returns:
-        the :class:`~helpers.training.TrainResult`.
+        the :class:`~helpers.train.TrainResult`.
     """
     from ..data.batches import DeviceBatches
     from ..train.loop import train
@@ -276,7 +276,7 @@ def make_run(
     model_class: type[SimSiam] | None = None,
 ) -> SimSiam:
     """The :class:`SimSiam` model of run ``name`` (a key of :data:`RUNS`), seeded;
-    ``model_class``: a subclass to build instead (:func:`helpers.check.use_simsiam`)."""
+    ``model_class``: a subclass to build instead (:func:`helpers.simsiam.check.use_simsiam`)."""
     if name not in RUNS:
         raise ValueError(f"unknown run {name!r}; the runs are {', '.join(RUNS)}")
     stop_gradient, mode, _ = RUNS[name]

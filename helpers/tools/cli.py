@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..profiles import DATA_SOURCES, PROFILE_NAMES, default_profile_name
-from .runner import find_notebooks, notebooks_dir, run_notebook, summary_table
+from . import runner
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,13 +54,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "list":
-        for path in find_notebooks([]):
+        for path in runner.find_notebooks([]):
             print(path.stem)
         return 0
     if args.command == "sync-notebooks":
         from ..notebook.colab import sync_notebooks
 
-        changed = sync_notebooks(notebooks_dir().parent, check=args.check)
+        changed = sync_notebooks(runner.notebooks_dir().parent, check=args.check)
         verb = "differ from pyproject.toml" if args.check else "rewritten"
         print(f"{len(changed)} notebook(s) {verb}: {', '.join(p.stem for p in changed) or '-'}")
         return 1 if args.check and changed else 0
@@ -68,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "exercises":
         from .exercises import write_exercises
 
-        changed = write_exercises(notebooks_dir().parent, args.out, check=args.check)
+        changed = write_exercises(runner.notebooks_dir().parent, args.out, check=args.check)
         verb = "differ from the notebooks" if args.check else "written"
         names = ", ".join(p.name for p in changed) or "-"
         print(f"{len(changed)} exercise notebook(s) {verb}: {names}")
@@ -88,12 +88,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         print(f"wrote {md} and {tex} (pdflatex {tex.name}, run in {tex.parent}, makes the PDF)")
         return 0
-    paths = find_notebooks(args.notebooks)
+    paths = runner.find_notebooks(args.notebooks)
     print(f"profile {profile}; figures and executed notebooks -> {root}")
     results = []
     try:
         for path in paths:
-            result = run_notebook(
+            result = runner.run_notebook(
                 path,
                 profile=profile,
                 data=args.data,
@@ -108,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\ninterrupted; checkpoints keep the training done so far", file=sys.stderr)
         return 130
     print()
-    print(summary_table(results, root))
+    print(runner.summary_table(results, root))
     failed = [r.notebook for r in results if not r.ok]
     if failed:
         print(f"\nfailed: {', '.join(failed)} (executed copies in {root})", file=sys.stderr)

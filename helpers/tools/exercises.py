@@ -6,7 +6,7 @@ from ``helpers``, one line a function (``log_mean_exp = vae.log_mean_exp``), so 
 computes exactly what the reference computes. The exercise edition replaces each such line by
 the function's stub: the course's signature, the reference's docstring, and a body that raises
 ``NotImplementedError("write this function")``; the check cell after it, and the rest of the
-notebook, are the same in both editions (see :func:`helpers.check.use`).
+notebook, are the same in both editions (see :func:`helpers.vae.check.use`).
 
 The output depends on nothing but the notebooks and ``pyproject.toml``: generating twice gives
 identical files.

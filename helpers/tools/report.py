@@ -5,7 +5,7 @@ It reads one profile's outputs, ``figures/<profile>/<notebook>/`` (the figures a
 
 - ``report.md``: one heading per question of the assignment, each followed by what answers it:
   its figures (captioned in words), the notebook's findings (the text the notebook displayed and
-  recorded with :meth:`helpers.workbook.Workbook.finding`, verdicts included), its numbers as a
+  recorded with :meth:`helpers.notebook.Workbook.finding`, verdicts included), its numbers as a
   small table with readable labels, and a caveat when the data were the stand-ins;
 - ``report.tex``: the same as LaTeX (figures as ``\\includegraphics`` of the PDFs, kept where
   they are with ``[H]``), which compiles on its own with ``pdflatex report.tex``.

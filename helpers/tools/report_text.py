@@ -1,4 +1,4 @@
-"""Words for :mod:`helpers.report`: labels of metrics, captions of figures, Markdown to LaTeX.
+"""Words for :mod:`helpers.tools.report`: labels of metrics, captions of figures, Markdown to LaTeX.
 
 The report never shows a raw metrics key: :func:`label` maps each key of ``metrics.json`` (a
 model, a field) to words with its unit, and :func:`caption` each figure to a sentence. Keys that

@@ -1,6 +1,5 @@
-"""The workbook's command line: ``python -m helpers run|list|sync-notebooks|exercises|report``.
-
-``run [NOTEBOOK ...] --profile ... --data ...`` executes notebooks headless.
+"""Notebooks executed headless: ``python -m helpers run [NOTEBOOK ...] --profile ... --data ...``
+(the command line is :mod:`helpers.tools.cli`).
 
 The committed ``.ipynb`` is never modified: the executed copy, with its outputs, goes to
 ``figures/<profile>/<notebook>/<notebook>.ipynb`` beside the figures and ``metrics.json`` it

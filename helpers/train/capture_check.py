@@ -5,7 +5,7 @@ that call, reading whatever its tensors hold at replay time. :class:`WatchStep` 
 ``TorchDispatchMode``) watches one call of a step for what breaks that: reading a device value
 on the host, making a tensor from host data, reading a tensor made outside the step for this
 call, and (comparing two calls' traces with :func:`first_difference`) an operation or a
-non-tensor argument that changes from step to step. :class:`helpers.graphs.StepGraph` uses it
+non-tensor argument that changes from step to step. :class:`helpers.train.StepGraph` uses it
 in its ``static`` mode; :func:`host_syncs` lists the host waits of any function.
 """
 

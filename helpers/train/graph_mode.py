@@ -89,7 +89,7 @@ def choose_graphs(
 
     Args:
         device: where the model trains.
-        precision: the trainer's :class:`~helpers.precision.Precision`.
+        precision: the trainer's :class:`~helpers.train.Precision`.
         optimizers: the trainer's optimizers, as built (default: whether Adam would be fused).
         trainer: ``vae``, ``gan`` or ``simsiam``: which trainer asks.
         available: whether CUDA graphs work here; default asks torch (a test passes it).

@@ -28,7 +28,7 @@ and :class:`StepGraph` runs it in one of three modes (:func:`choose_graphs` pick
   numbers and the current stream are sane, and otherwise stops with :class:`GraphCaptureError`
   (the last checkpoint is kept).
 - ``static``: the same buffers and outputs as ``cuda`` without recording (any device), and a
-  check of the capture contract on its first calls (:mod:`helpers.capture_check`): no host
+  check of the capture contract on its first calls (:mod:`helpers.train.capture_check`): no host
   reads, no tensor made outside the step for this call, and the same operations with the same
   non-tensor arguments at every step (a value that changes outside a tensor would be frozen
   at capture); with fused optimizers, their operations too, learning rates fed as tensors.

@@ -14,7 +14,7 @@
   one instead of training again (``force=True`` trains again). No checkpoint is ever lost: one
   made with other settings, or one that cannot be read, is moved aside with a message. A
   resumed run ends with the same numbers as an uninterrupted one: batches depend only on the
-  step (see :class:`helpers.batches.DeviceBatches`) and the RNG states are restored;
+  step (see :class:`helpers.data.DeviceBatches`) and the RNG states are restored;
 - a loss that is NaN or infinite stops training with :class:`NonFiniteLossError`, which names
   the step; the last good checkpoint is kept.
 """

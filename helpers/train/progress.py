@@ -2,9 +2,9 @@
 
 A notebook's ``tqdm`` bar is a widget: its live state lives in the front-end, and a notebook
 saved without the widget state keeps only the text of its first frame (``0%| | 0/936``).
-:func:`summary_line` is the line that :func:`helpers.training.train` prints when a run ends, so
+:func:`summary_line` is the line that :func:`helpers.train.train` prints when a run ends, so
 that every saved copy says what ran and how long it took; the headless runner also rewrites each
-bar's text to its final frame (see :mod:`helpers.runner`).
+bar's text to its final frame (see :mod:`helpers.tools.runner`).
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ def not_the_reference(functions: Functions | None) -> list[str]:
 
 def course_function(functions: Functions | None, name: str) -> Callable[..., Tensor]:
     """The course function ``name`` to use: from ``functions`` (say, a student's, chosen by
-    :func:`helpers.check.use`), else this module's own."""
+    :func:`helpers.vae.check.use`), else this module's own."""
     return (functions or {}).get(name) or globals()[name]
 
 

@@ -52,7 +52,7 @@ def model_label(name: str) -> str:
 
 
 def summary(result: TrainResult) -> dict[str, Any]:
-    """The numbers :mod:`helpers.findings` reads of one training run: the last validation
+    """The numbers :mod:`helpers.common.wording` reads of one training run: the last validation
     ELBO (nats), the epochs and the training seconds."""
     return {
         "valid_elbo": result.history.last("valid_elbo"),

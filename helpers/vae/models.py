@@ -1,7 +1,7 @@
 """The VAE models and what a trained one shows.
 
 Models share one interface, which the objectives, the log-likelihood estimators
-(:mod:`helpers.vae_objectives`), the trainer and the notebooks rely on:
+(:mod:`helpers.vae.objectives`), the trainer and the notebooks rely on:
 
 - ``encode(x) -> (mu, logvar)``: x is (B, 1, 28, 28) in [0, 1]; mu, logvar are (B, L);
 - ``decode(z) -> logits``: z is (B, L); logits of Bernoulli means, (B, 1, 28, 28).

@@ -1,8 +1,8 @@
 """The VAE's objective and its measures: the ELBO's terms, the loss, the validation ELBO, the
 estimates of log p(x) (importance sampling, and the naive one from the prior) and active units.
 
-``functions`` arguments take course functions to use instead of :mod:`helpers.vae_course`'s,
-by name (a student's, picked by :func:`helpers.check.use`).
+``functions`` arguments take course functions to use instead of :mod:`helpers.vae.course`'s,
+by name (a student's, picked by :func:`helpers.vae.check.use`).
 """
 
 from __future__ import annotations

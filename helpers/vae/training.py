@@ -76,17 +76,17 @@ def train_vae(
         kl, num_samples: the KL term, analytic or Monte Carlo with ``num_samples`` draws.
         beta: weight of the KL term (1 is the ELBO).
         snapshot_samples: decoder means of this many fixed prior draws are kept every epoch
-            (and before training) in the returned :class:`~helpers.training.Snapshots`.
-        precision: of the training steps; default :func:`helpers.precision.choose_precision`.
+            (and before training) in the returned :class:`~helpers.train.Snapshots`.
+        precision: of the training steps; default :func:`helpers.train.choose_precision`.
             Validation runs in fp32.
-        graphs: how the training steps run; default :func:`helpers.graphs.choose_graphs`
+        graphs: how the training steps run; default :func:`helpers.train.choose_graphs`
             (eager; with ``WORKBOOK_CUDA_GRAPHS=1``, replayed from a CUDA graph on CUDA in
             bf16 or fp32).
         functions: course functions to train and validate with instead of the references
-            (see :func:`elbo_terms`; :func:`helpers.check.use` picks a student's).
+            (see :func:`elbo_terms`; :func:`helpers.vae.check.use` picks a student's).
 
     Returns:
-        The :class:`~helpers.training.TrainResult` (history per epoch: ``train_elbo``,
+        The :class:`~helpers.train.TrainResult` (history per epoch: ``train_elbo``,
         ``train_recon``, ``train_kl`` over the epoch's batches; ``valid_elbo``,
         ``valid_recon``, ``valid_kl`` with the analytic KL) and the snapshots.
     """
