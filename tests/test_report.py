@@ -15,7 +15,7 @@ import matplotlib
 import pytest
 
 from helpers.notebook import plots, workbook
-from helpers.tools import cli, handout, report, report_sentences, report_text
+from helpers.tools import cli, handout, report, report_doc, report_sentences, report_text
 from helpers.tools import questions as report_questions
 
 matplotlib.use("Agg")
@@ -281,6 +281,30 @@ def test_computed_sentences_say_both_outcomes():
     same = {"course_mlp": {**ANALYTIC, "test_images": 50},
             "log_likelihood_estimators": {"K": 200, "importance": [-115.0]}}  # fmt: skip
     assert report_sentences.subset_sentence(same) == ""  # same images: nothing to explain
+
+
+def test_notes_the_findings_already_make_are_not_repeated(tmp_path):
+    root = write_outputs(tmp_path / "a", "synthetic", problems=("01_vae",))
+    path = root / "01_vae" / "metrics.json"
+    metrics = json.loads(path.read_text())
+    metrics["findings"]["estimator_comparison"] = "Over the first 50 test images: ... (The " \
+        "table's log p(x) is over 500 test images, hence a different number.)"  # fmt: skip
+    path.write_text(json.dumps(metrics))
+    md, _ = report.build_report(root, "smoke")
+    assert "The comparison of estimators averages" not in md.read_text()
+    assert "hence a different number" in md.read_text()
+
+
+def test_sample_statistics_pair_the_samples_with_real_images():
+    spec = report_questions.Table(("s",), pairs=("_samples", "_real"))
+    stats = {"images": 500, "sharpness_samples": 0.05, "sharpness_real": 0.1,
+             "classes_samples": 3, "classes_real": 10}  # fmt: skip
+    data = report_doc.table_data([("s", stats)], spec)
+    assert data.header == ["", "samples", "real test images"]
+    assert data.rows == [["sharpness (mean gradient size)", "0.05", "0.10"],
+                         ["classes holding at least 2% of labels", "3", "10"]]  # fmt: skip
+    assert data.note == "images: 500"
+    assert report_doc.cell([200, 150, 0], "latent_manifold_classes") == "200, 150, 0"
 
 
 def test_select_finding_keeps_the_runs_items():

@@ -27,7 +27,9 @@ class Table:
     without, each row is a single value. ``notes`` are fields said once under the table when
     every row has the same value (e.g. the number of importance samples). ``headers`` gives a
     column other words than its usual label (field -> header). An ``inline`` table is said as a
-    sentence ("label: value; ..."), not drawn: for one or two numbers."""
+    sentence ("label: value; ..."), not drawn: for one or two numbers. With ``pairs`` (suffixes
+    such as ``("_samples", "_real")``), the one dict that ``rows`` names becomes a row per
+    measure and a column per suffix."""
 
     rows: tuple[str, ...]
     columns: tuple[str, ...] = ()
@@ -35,6 +37,7 @@ class Table:
     headers: tuple[tuple[str, str], ...] = ()
     inline: bool = False
     caption: str = ""
+    pairs: tuple[str, ...] = ()  # one dict's keys ``<measure><suffix>``: a row per measure
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,7 @@ QUESTIONS: dict[str, Part] = {
                  tables=(Table(("course_mlp_latent2", "course_mlp_latent20", "course_mlp"),
                                ("valid_elbo", "test_log_likelihood", "epochs"),
                                caption="MLP VAEs with latent sizes 2, 20 and 100"),
-                         Table(("active_units_*",), inline=True)),
+                         Table(("active_units_*", "latent_manifold_classes"), inline=True)),
                  findings=("latent_sizes", "latent_manifold")),
         Question("Interpolation between two test images", number="B1.3",
                  figures=("interpolation",)),
@@ -141,13 +144,14 @@ QUESTIONS: dict[str, Part] = {
         Question(handout="P2.Q2", figures=("wgan_samples_final", "wgan_samples_over_training",
                                            "wgan_curves"),
                  tables=(Table(("wgan_lp",), _FD, caption="WGAN-LP: Fréchet distances"),
-                         Table(("wgan_sample_statistics.*",),
+                         Table(("wgan_sample_statistics",), pairs=("_samples", "_real"),
                                caption="Blurriness and diversity of the samples, measured")),
                  findings=("gan_samples", "gan_sample_quality", "curve_shape",
                            "critic_lipschitz")),
         Question(handout="P2.Q3", figures=("latent_perturbations",),
-                 tables=(Table(("latent_perturbations",),
-                               ("label_change", "colour_change", "both", "confidence"),
+                 tables=(Table(("latent_perturbations", "latent_perturbations_all"),
+                               ("coordinates", "label_change", "colour_change", "both",
+                                "confidence", "confidence_moved"),
                                caption="Effect of moving one latent coordinate"),),
                  findings=("entanglement",)),
         Question(handout="P2.Q4", figures=("interpolation_latent_vs_data",),

@@ -88,6 +88,8 @@ def mean_sd(values: list[float]) -> tuple[float, float]:
 
 def cell(value: Any, key: str) -> str:
     """A cell: a number, or a list summarised (mean +- sd of repeats), or text."""
+    if isinstance(value, list) and value and all(type(v) is int for v in value):
+        return ", ".join(str(v) for v in value)  # counts, e.g. per class
     if isinstance(value, list):
         nums = [v for v in value if isinstance(v, int | float)]
         if not nums:
@@ -101,6 +103,8 @@ def cell(value: Any, key: str) -> str:
 
 def table_data(rows: list[tuple[str, Any]], spec: Table) -> TableData:
     """The rows of one :class:`Table` spec as strings, with readable labels."""
+    if spec.pairs:
+        return _pairs(rows, spec)
     if not spec.columns:
         return TableData(["", "value"], [[label(k.rsplit(".", 1)[-1]), cell(v, k)]
                                          for k, v in rows], caption=spec.caption)  # fmt: skip
@@ -117,6 +121,22 @@ def table_data(rows: list[tuple[str, Any]], spec: Table) -> TableData:
             notes.append(f"{label(name)}: {cell(json.loads(values.pop()), name)}")
     headers = dict(spec.headers)
     return TableData(["", *(headers.get(c, label(c)) for c in columns)], body, "; ".join(notes),
+                     spec.caption)  # fmt: skip
+
+
+def _pairs(rows: list[tuple[str, Any]], spec: Table) -> TableData:
+    """One dict of ``<measure><suffix>`` keys: a row per measure, a column per suffix."""
+    values = rows[0][1] if rows and isinstance(rows[0][1], dict) else {}
+    measures: list[str] = []
+    for key in values:
+        for suffix in spec.pairs:
+            if key.endswith(suffix) and key[: -len(suffix)] not in measures:
+                measures.append(key[: -len(suffix)])
+    body = [[label(m)] + [cell(values[m + s], m) if m + s in values else "–" for s in spec.pairs]
+            for m in measures]  # fmt: skip
+    rest = [f"{label(k)}: {cell(v, k)}" for k, v in values.items()
+            if not any(k.endswith(s) for s in spec.pairs)]  # fmt: skip
+    return TableData(["", *(label(s.strip("_")) for s in spec.pairs)], body, "; ".join(rest),
                      spec.caption)  # fmt: skip
 
 

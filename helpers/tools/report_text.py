@@ -68,13 +68,26 @@ LABELS: dict[str, str] = {
     "vanilla_discriminator": "at the end of training",
     "d_real": "mean D(x) on real images",
     "d_fake": "mean D(G(z)) on generated ones",
-    "latent_perturbations": "coordinates moved",
+    "latent_perturbations": "the coordinates shown",
+    "latent_perturbations_all": "all coordinates",
+    "coordinates": "coordinates",
     "label_change": "label changes",
     "colour_change": "colour shifts",
     "both": "both",
-    "confidence": "confidence",
+    "confidence": "confidence, unmoved",
+    "confidence_moved": "confidence, moved",
+    "latent_manifold_classes": "manifold cells per digit class (0-9)",
+    "wgan_sample_statistics": "sample statistics",
+    "samples": "samples",
+    "real": "real test images",
+    "sharpness": "sharpness (mean gradient size)",
+    "nn": "distance to the nearest other image",
+    "nn_train": "distance to the nearest training image",
+    "classes": "classes holding at least 2% of labels",
+    "top_class": "the largest class's share",
+    "images": "images",
     "interpolation_midpoint_confidence": "classifier's mean confidence at alpha = 0.5",
-    "classifier_svhn_accuracy": "the classifier's test accuracy (%)",
+    "classifier_svhn_accuracy": "the classifier's accuracy on real test images",
     "latent": "latent path",
     "data": "data path",
     # 03_simsiam
@@ -112,11 +125,12 @@ _LABEL_RULES = (
 
 _TWO_DECIMALS = (
     "valid_elbo test_elbo test_log_likelihood prior importance d_real d_fake label_change "
-    "colour_change both confidence latent data AE VAE output_std_x_sqrt_dim reconstruction_error"
+    "colour_change both confidence latent data AE VAE output_std_x_sqrt_dim reconstruction_error "
+    "confidence_moved classifier_svhn_accuracy sharpness nn nn_train top_class"
 )
 _ONE_DECIMAL = (
     "raw_pixel_knn_accuracy final_knn_accuracy final_knn_accuracy_z linear_train_accuracy "
-    "linear_test_accuracy kl first_epoch_knn_accuracy classifier_svhn_accuracy"
+    "linear_test_accuracy kl first_epoch_knn_accuracy"
 )
 FORMATS: dict[str, str] = {  # format specs of fields whose unit calls for a fixed precision
     **dict.fromkeys(_TWO_DECIMALS.split(), ".2f"),
@@ -140,10 +154,11 @@ CAPTIONS: dict[str, str] = {
     "samples",
     "01_vae/latent_sizes": "Training and validation ELBO per epoch for latent sizes "
     "L = 2, 20 and 100",
-    "01_vae/latent_manifold": "The 2-d latent manifold: decoder means over a grid of the latent "
-    "plane (L = 2)",
+    "01_vae/latent_manifold": "The 2-d latent manifold (L = 2): decoder means over a grid whose "
+    "cells are at equal steps of prior probability",
     "01_vae/interpolation": r"Decoding $\alpha\mu_0 + (1-\alpha)\mu_1$ between the codes of two "
-    r"test images (ConvVAE); as in the handout, $\alpha = 1$ is the first image",
+    r"test images (ConvVAE), $\alpha = 0, 0.1, \dots, 1$ from left to right; as in the handout, "
+    r"$\alpha = 1$ (right) is the first image",
     "02_gans/generator_losses": "Gradient size of the saturating and the non-saturating "
     "generator loss against D(G(z))",
     "02_gans/vanilla_samples_over_training": "Vanilla GAN on MNIST: samples of the same z over "
@@ -151,15 +166,16 @@ CAPTIONS: dict[str, str] = {
     "02_gans/vanilla_discriminator": "Vanilla GAN: the discriminator's mean output on real and "
     "on generated images over training",
     "02_gans/vanilla_interpolation": "Vanilla GAN: latent interpolation between pairs of codes",
-    "02_gans/wgan_curves": "WGAN-LP over training: the critic's Wasserstein estimate (real minus "
-    "generated), the Lipschitz penalty and the Fréchet distance",
+    "02_gans/wgan_curves": "WGAN-LP over training. Top left: the critic's Wasserstein estimate "
+    r"(real minus generated); top right: the Lipschitz penalty (without $\lambda$); below: the "
+    "Fréchet distance to the test images, with the floor of two real splits",
     "02_gans/wgan_samples_over_training": "WGAN-LP on SVHN: samples of the same z over training",
     "02_gans/wgan_samples_final": "WGAN-LP on SVHN: 64 samples at the end of training",
-    "02_gans/latent_perturbations": r"Moving one latent coordinate $z_i$ (rows) by $\epsilon$ "
-    "(columns)",
+    "02_gans/latent_perturbations": r"Moving one latent coordinate $z_i$ (rows: the 8 of 100 "
+    r"coordinates that change the image most) by $\epsilon$ (columns)",
     "02_gans/interpolation_latent_vs_data": r"Interpolating in the latent space (a: linear, and "
-    r"spherical) and in the data space (b), $\alpha = 0, 0.1, \dots, 1$; as in the handout, "
-    r"$\alpha = 1$ gives $g(z_0)$",
+    r"spherical) and in the data space (b), $\alpha = 0, 0.1, \dots, 1$ from left to right; as "
+    r"in the handout, $\alpha = 1$ (right) gives $g(z_0)$",
     "03_simsiam/views": "Two augmented views of each image",
     "03_simsiam/loss": "Training loss of the runs (-1: the views agree perfectly)",
     "03_simsiam/knn_accuracy": "kNN accuracy of the backbone features and of the projector "
@@ -179,7 +195,8 @@ CAPTIONS: dict[str, str] = {
     "04_autoencoders/prior_samples": "Samples from the prior (decoder means) of the AE and the "
     "three VAEs",
     "04_autoencoders/interpolation_ae_vs_vae": r"Interpolation between pairs of test images in "
-    r"the AE's and in the VAE's latent space; as in the handout, $\alpha = 1$ is the first image",
+    r"the AE's and in the VAE's latent space, $\alpha = 0, 0.1, \dots, 1$ from left to right; as "
+    r"in the handout, $\alpha = 1$ (right) is the first image",
 }
 _CAPTION_RULES = (
     (re.compile(r"^classes_cifar10_(\w+)$"), "One row per class: the {}, on which Problem 3's "
