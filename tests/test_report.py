@@ -307,11 +307,14 @@ def test_sample_statistics_pair_the_samples_with_real_images():
     assert report_doc.cell([200, 150, 0], "latent_manifold_classes") == "200, 150, 0"
 
 
-def test_select_finding_keeps_the_runs_items():
+def test_select_finding_keeps_the_lead_and_the_runs_items():
     text = "- (b) one\n  more of (b)\n- (c) two\nA closing word on (d).\nAnd on all."
     assert report_sentences.select_finding(text, ("(b)",)) == "- (b) one\n  more of (b)"
     assert report_sentences.select_finding(text, ("(d)",)) == "A closing word on (d)."
     assert report_sentences.select_finding(text, ("(e)",)) == ""
+    led = "Criterion (std <= 0.15). (a): 0.99.\n" + text
+    assert report_sentences.select_finding(led, ("(c)",)) == (
+        "Criterion (std <= 0.15). (a): 0.99.\n- (c) two")  # the lead says the criterion
 
 
 def test_the_full_record_gives_q6_and_q7_and_says_what_waits(tmp_path):

@@ -19,23 +19,29 @@ TARGET = -102.0  # the handout's Problem 1 Q6: validation ELBO >= -102 nats
 
 
 def select_finding(text: str, runs: tuple[str, ...]) -> str:
-    """Of a finding written as a list, the items that start with one of ``runs`` (``(c)``),
-    and its other paragraphs that mention one of them; empty when none does."""
+    """Of a finding written as a list, its lead (the paragraphs before the first item), the
+    items that start with one of ``runs`` (``(c)``), and its later paragraphs that mention one
+    of them; empty when no item or paragraph is about them."""
+    lead: list[str] = []
     kept: list[str] = []
     item = False  # whether the current list item is kept
+    started = False  # whether the list has begun
     for line in text.splitlines():
         if line.startswith(("- ", "* ")):
+            started = True
             item = line[2:].lstrip().startswith(runs)
             if item:
                 kept.append(line)
         elif line.startswith("  ") and line.strip():
             if item:
                 kept.append(line)
+        elif not started:
+            lead.append(line)
         else:
             item = False
             if any(run in line for run in runs):
                 kept.append(line)
-    return "\n".join(kept).strip()
+    return "\n".join(lead + kept).strip() if kept else ""
 
 
 def finding(findings: dict[str, str], spec: str) -> tuple[str, str]:

@@ -92,6 +92,7 @@ LABELS: dict[str, str] = {
     "data": "data path",
     # 03_simsiam
     "raw_pixel_knn_accuracy": "kNN accuracy on raw pixels (%)",
+    "untrained_network_knn_accuracy": "kNN accuracy of the untrained network (%)",
     "stop_gradient": "with stop-gradient (a)",
     "no_stop_gradient": "without stop-gradient (b)",
     "no_pred_mlp": "identity predictor (c)",
@@ -129,8 +130,8 @@ _TWO_DECIMALS = (
     "confidence_moved classifier_svhn_accuracy sharpness nn nn_train top_class"
 )
 _ONE_DECIMAL = (
-    "raw_pixel_knn_accuracy final_knn_accuracy final_knn_accuracy_z linear_train_accuracy "
-    "linear_test_accuracy kl first_epoch_knn_accuracy"
+    "raw_pixel_knn_accuracy untrained_network_knn_accuracy final_knn_accuracy "
+    "final_knn_accuracy_z linear_train_accuracy linear_test_accuracy kl first_epoch_knn_accuracy"
 )
 FORMATS: dict[str, str] = {  # format specs of fields whose unit calls for a fixed precision
     **dict.fromkeys(_TWO_DECIMALS.split(), ".2f"),
