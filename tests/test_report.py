@@ -305,6 +305,8 @@ def test_sample_statistics_pair_the_samples_with_real_images():
                          ["classes holding at least 2% of labels", "3", "10"]]  # fmt: skip
     assert data.note == "images: 500"
     assert report_doc.cell([200, 150, 0], "latent_manifold_classes") == "200, 150, 0"
+    said = report_doc.inline_table([("autoencoder", {"kl": 3.0, "train_seconds": 135.4})])
+    assert said == "autoencoder: KL (nats) 3.0." and "seconds" not in said
 
 
 def test_select_finding_keeps_the_lead_and_the_runs_items():
@@ -354,6 +356,8 @@ def test_a_demo_run_on_real_data_says_so_in_its_title(tmp_path):
 
 
 def test_figures_and_tables_are_numbered_and_cited(outputs):
+    SAVER.save_figure("beta_sweep", outputs / "04_autoencoders")  # a stem with a symbol's word
+    (outputs / "04_autoencoders" / "metrics.json").write_text(json.dumps({"data": "synthetic"}))
     md, tex = report.build_report(outputs, "smoke")
     text = tex.read_text()
     labels = re.findall(r"\\label\{(fig:\d+|tab:\d+)\}", text)
@@ -364,6 +368,7 @@ def test_figures_and_tables_are_numbered_and_cited(outputs):
         if not name.startswith("tab:") or name not in re.findall(r"label\{(tab:\d+)\}", appendix):
             assert name in cited, name  # the text cites every figure and table
     assert r"\caption*" not in text and r"[H]" not in text and "[htbp]" in text
+    assert "?" not in "".join(re.findall(r"Figures? [^)]*\)", md.read_text()))  # every ref found
     figures = re.findall(r"^\*Figure (\d+):", md.read_text(), flags=re.M)
     assert figures == [str(i) for i in range(1, len(figures) + 1)]
     for n in figures:

@@ -146,7 +146,8 @@ def inline_table(rows: list[tuple[str, Any]]) -> str:
     for key, value in rows:
         name = label(key.rsplit(".", 1)[-1])
         if isinstance(value, dict):
-            inner = ", ".join(f"{label(k)} {cell(v, k)}" for k, v in value.items())
+            inner = ", ".join(f"{label(k)} {cell(v, k)}" for k, v in value.items()
+                              if not SKIP.search(k))  # fmt: skip
             parts.append(f"{name}: {inner}")
         else:
             parts.append(f"{name}: {cell(value, key)}")

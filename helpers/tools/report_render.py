@@ -33,7 +33,7 @@ def markdown(doc: Document) -> str:
         if b.kind == "heading":
             lines += ["", "#" * (b.level + 1) + " " + markdown_text(b.text), ""]
         elif b.kind == "para":
-            lines += [_md_refs(markdown_text(b.text), doc), ""]
+            lines += [markdown_text(_md_refs(b.text, doc)), ""]  # refs first: no symbol in a ref
         elif b.kind == "figure" and b.figure:
             words = markdown_text(caption(b.figure.notebook, b.figure.stem))
             lines += [f"![Figure {b.number}: {words}]({b.figure.notebook}/{b.figure.stem}.png)",
