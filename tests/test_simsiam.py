@@ -294,13 +294,13 @@ _BEFORE = {"MLP_mode": None, "base_lr": 0.03, "batch_size": 32, "epochs": 1, "fi
            "weight_decay": 0.0005, "total_steps": 3}  # fmt: skip
 CONFIGS_BEFORE_THE_LAYOUT = {
     "reference": (_BEFORE, "99ce36a771"),
-    "checked": ({**_BEFORE, "model_class": "helpers.check.SimSiam"}, "c6cbd045f1"),
+    "checked": ({**_BEFORE, "course_functions": ["CosineSimilarity.forward"]}, "55166cb206"),
 }
 
 
 def test_checkpoints_written_before_the_package_layout_still_match(tmp_path, capsys):
-    """A checkpoint's settings name no module that moved: the reference SimSiam records no
-    ``model_class``, and the class of ``check.use_simsiam`` records the name it had."""
+    """A checkpoint's settings name no module: the reference SimSiam records nothing more, and
+    the class of ``check.use_simsiam`` records the student's parts it uses, by course name."""
     from helpers.data import synthetic
     from helpers.simsiam import check, train_simsiam
     from helpers.train import load_checkpoint, settings_key

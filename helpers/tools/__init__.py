@@ -3,6 +3,8 @@
 - :mod:`~helpers.tools.report`, :mod:`~helpers.tools.questions`,
   :mod:`~helpers.tools.report_text`: ``python -m helpers report``;
 - :mod:`~helpers.tools.exercises`: the exercise edition (``python -m helpers exercises``);
+  :mod:`~helpers.tools.submit` (with :mod:`~helpers.tools.code_reading`): the course's
+  submission files from notebooks (``python -m helpers exercises --submit``);
 - :mod:`~helpers.tools.runner`: executing notebooks; :mod:`~helpers.tools.cli`: the command line.
 """
 
