@@ -159,3 +159,36 @@ def test_the_command_line_writes_the_files(tmp_path):
     assert run.returncode == 0, run.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILES)
     assert "q3_solution.py: CosineSimilarity, SimSiam" in run.stdout
+
+
+CALLS_HELPERS = """
+        mq, lq, mp, lp = (t.reshape(t.shape[0], 1, -1) for t in (mu_q, logvar_q, mu_p, logvar_p))
+        z = vae.reparameterize(mq.expand(-1, num_samples, -1), lq.expand(-1, num_samples, -1))
+        rows = z.reshape(-1, z.shape[-1])
+        q = [t.expand_as(z).reshape(rows.shape) for t in (mq, lq)]
+        p = [t.expand_as(z).reshape(rows.shape) for t in (mp, lp)]
+        log_q = vae.log_likelihood_normal(*q, rows)
+        log_p = vae.log_likelihood_normal(*p, rows)
+        return (log_q - log_p).reshape(mq.shape[0], num_samples).mean(1)
+"""
+
+
+def test_what_the_students_code_calls_from_helpers_is_written_out(solved, tmp_path, monkeypatch):
+    """``vae.reparameterize`` and ``vae.log_likelihood_normal`` (the reference, beside the
+    student's own function of that name) come into the file under the names the code reads."""
+    from . import test_exercises
+
+    monkeypatch.setitem(test_exercises.SOLUTIONS, "kl_gaussian_gaussian_mc", CALLS_HELPERS)
+    nb = json.loads((solved / "exercises" / "01_vae.ipynb").read_text())
+    paste_solutions(nb)
+    path = tmp_path / "01_vae.ipynb"
+    path.write_text(json.dumps(nb))
+    (sub,) = write_submission([path], tmp_path / "out")
+    assert "vae = SimpleNamespace(" in sub.text and "def _vae_log_likelihood_normal(" in sub.text
+    run = subprocess.run([sys.executable, "-c", NO_HELPERS, str(tmp_path / "out" / sub.name)],
+                         capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    q1 = _load(tmp_path / "out" / sub.name)
+    assert "(z - mu) ** 2 / logvar.exp()" in inspect.getsource(q1.log_likelihood_normal)  # theirs
+    assert vae_check.kl_gaussian_gaussian_mc(q1.kl_gaussian_gaussian_mc).passed
+    assert vae_check.log_likelihood_normal(q1.log_likelihood_normal).passed

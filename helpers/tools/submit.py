@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 import sys
 import textwrap
 import types
@@ -292,8 +293,11 @@ class _Writer:
         node = ast.parse(source).body[0]
         text = undecorated(source.splitlines(), node)
         node.decorator_list = []  # type: ignore[attr-defined]
-        if node.name != name:  # type: ignore[attr-defined]
-            text += f"\n\n\n{name} = {node.name}"  # type: ignore[attr-defined]
+        if node.name != name:  # written under the name the file needs (another holds its own)
+            first, _, rest = text.partition("\n")
+            old = node.name  # type: ignore[attr-defined]
+            first = re.sub(rf"^(\s*(?:async\s+)?(?:def|class)\s+){old}\b", rf"\g<1>{name}", first)
+            text = f"{first}\n{rest}"
         self.emitted[name] = obj
         namespace = (
             sys.modules[obj.__module__].__dict__ if inspect.isclass(obj) else obj.__globals__
@@ -320,9 +324,10 @@ class _Writer:
             "from types import SimpleNamespace" not in self.imports
         ) else None
         self._claim(name, module, None)
+        listed = "".join(f"\n    {m}," for m in members)
         self.chunks.append(
-            f"{name} = SimpleNamespace({', '.join(members)})  # what the code uses of "
-            f"{module.__name__}"
+            f"# What the code uses of {module.__name__}, under the name it reads it by.\n"
+            f"{name} = SimpleNamespace({listed}\n)"
         )
 
 
