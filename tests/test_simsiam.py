@@ -286,9 +286,9 @@ def test_run_summary_reads_the_last_epoch():
     assert s["train_seconds"] == 12.3
 
 
-# The configs that train_simsiam saved in its checkpoints before helpers had one folder per
-# problem (the tiny run below, with the old helpers.simsiam_training and helpers.check), and
-# their settings keys (the suffix of a set-aside checkpoint).
+# The configs that train_simsiam saves in its checkpoints (the tiny run below) and their settings
+# keys (the suffix of a set-aside checkpoint): the reference's as before helpers had one folder
+# per problem; a student's parts by course name, whatever module holds them.
 _BEFORE = {"MLP_mode": None, "base_lr": 0.03, "batch_size": 32, "epochs": 1, "fix_pred_lr": True,
            "images": 96, "momentum": 0.9, "parameters": 680, "seed": 0, "stop_gradient": True,
            "weight_decay": 0.0005, "total_steps": 3}  # fmt: skip
