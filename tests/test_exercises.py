@@ -125,6 +125,12 @@ def editions(tmp_path_factory) -> Path:
     return root
 
 
+def _files(folder: Path) -> dict[str, tuple[int, int]]:
+    """Each file under ``folder``: (size, modification time); a run that trains changes them."""
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
+
+
 def _cells(path: Path) -> list[str]:
     return ["".join(c["source"]) for c in json.loads(path.read_text())["cells"]]
 
@@ -190,7 +196,9 @@ def test_paste_solutions_fills_every_stub(editions):
 @pytest.mark.parametrize("stem", list(GRADED))
 def test_exercise_notebook_runs_in_the_smoke_profile(stem, edition, editions, monkeypatch):
     """Top to bottom: with the stubs, each check says "not written yet" and the rest falls back
-    to the reference; with solutions pasted in, every check passes and training uses them."""
+    to the reference, training nothing: it loads the checkpoints the workbook edition trained
+    (run first, into the same folder); with solutions pasted in, every check passes and
+    training uses them."""
     path = editions / "exercises" / f"{stem}.ipynb"
     if edition == "solutions":
         nb = json.loads(path.read_text())
@@ -199,11 +207,19 @@ def test_exercise_notebook_runs_in_the_smoke_profile(stem, edition, editions, mo
         path.parent.mkdir(exist_ok=True)
         path.write_text(json.dumps(nb))
     out = editions / f"run-{edition}"
-    monkeypatch.setenv("WORKBOOK_CHECKPOINT_DIR", str(out / "checkpoints"))
+    checkpoints = out / "checkpoints"
+    monkeypatch.setenv("WORKBOOK_CHECKPOINT_DIR", str(checkpoints))
+    if edition == "stubs":  # the workbook edition trains the checkpoints first
+        workbook = run_notebook(ROOT / "notebooks" / path.name, profile="smoke", data="synthetic",
+                                figures_root=out / "workbook-figures", progress=False)  # fmt: skip
+        assert workbook.ok, workbook.error
+    before = _files(checkpoints)
     result = run_notebook(
         path, profile="smoke", data="synthetic", figures_root=out / "figures", progress=False
     )
     assert result.ok, result.error
+    if edition == "stubs":
+        assert before and _files(checkpoints) == before, "the untouched exercise edition trained"
     outputs = "".join(
         "".join(o.get("text", "")) for c in json.loads(result.executed.read_text())["cells"]
         for o in c.get("outputs", [])

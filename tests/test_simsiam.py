@@ -286,21 +286,21 @@ def test_run_summary_reads_the_last_epoch():
     assert s["train_seconds"] == 12.3
 
 
-# The configs that train_simsiam saved in its checkpoints before helpers had one folder per
-# problem (the tiny run below, with the old helpers.simsiam_training and helpers.check), and
-# their settings keys (the suffix of a set-aside checkpoint).
+# The configs that train_simsiam saves in its checkpoints (the tiny run below) and their settings
+# keys (the suffix of a set-aside checkpoint): the reference's as before helpers had one folder
+# per problem; a student's parts by course name, whatever module holds them.
 _BEFORE = {"MLP_mode": None, "base_lr": 0.03, "batch_size": 32, "epochs": 1, "fix_pred_lr": True,
            "images": 96, "momentum": 0.9, "parameters": 680, "seed": 0, "stop_gradient": True,
            "weight_decay": 0.0005, "total_steps": 3}  # fmt: skip
 CONFIGS_BEFORE_THE_LAYOUT = {
     "reference": (_BEFORE, "99ce36a771"),
-    "checked": ({**_BEFORE, "model_class": "helpers.check.SimSiam"}, "c6cbd045f1"),
+    "checked": ({**_BEFORE, "course_functions": ["CosineSimilarity.forward"]}, "55166cb206"),
 }
 
 
 def test_checkpoints_written_before_the_package_layout_still_match(tmp_path, capsys):
-    """A checkpoint's settings name no module that moved: the reference SimSiam records no
-    ``model_class``, and the class of ``check.use_simsiam`` records the name it had."""
+    """A checkpoint's settings name no module: the reference SimSiam records nothing more, and
+    the class of ``check.use_simsiam`` records the student's parts it uses, by course name."""
     from helpers.data import synthetic
     from helpers.simsiam import check, train_simsiam
     from helpers.train import load_checkpoint, settings_key

@@ -10,8 +10,6 @@
 from __future__ import annotations
 
 from .checking import (
-    SHAPE,
-    B,
     Mistake,
     Result,
     use,
@@ -30,8 +28,6 @@ from .wording import (
 )
 
 __all__ = [
-    "SHAPE",
-    "B",
     "FeatureClassifier",
     "FrechetScorer",
     "Mistake",

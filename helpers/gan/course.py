@@ -31,12 +31,12 @@ def vf_wasserstein_distance(p: Tensor, q: Tensor, critic: Callable[[Tensor], Ten
         critic: maps (batch, ...) to (batch,) or (batch, 1).
 
     Returns:
-        A single-element fp32 tensor, differentiable in the critic's parameters (and in p, q).
-
-    Both batches go through the critic in one pass when that cannot change the result (same
-    image shape, no batch-dependent layer such as BatchNorm in the critic): one forward and
-    backward instead of two, the same numbers.
+        A single-element tensor, differentiable in the critic's parameters (the critic trains
+        on it).
     """
+    # Both batches go through the critic in one pass when that cannot change the result (same
+    # image shape, no batch-dependent layer such as BatchNorm in the critic): one forward and
+    # backward instead of two, the same numbers.
     if p.shape[1:] == q.shape[1:] and _per_example(critic):
         scores = critic(torch.cat([p, q])).float()
         return scores[: p.shape[0]].mean() - scores[p.shape[0] :].mean()
@@ -62,9 +62,9 @@ def lp_reg(x: Tensor, y: Tensor, critic: Callable[[Tensor], Tensor]) -> Tensor:
 
     Returns:
         A single-element tensor, differentiable in the critic's parameters (the penalty trains
-        the critic; no gradient flows back into x or y). Call it outside autocast (as
-        :func:`train_gan` does) so that the double backward runs in fp32.
+        the critic through the gradient it takes; no gradient flows back into x or y).
     """
+    # train_gan calls it outside autocast, so that the double backward runs in fp32.
     if x.shape != y.shape:
         raise ValueError(f"x has shape {tuple(x.shape)} but y has shape {tuple(y.shape)}")
     t = torch.rand((x.shape[0],) + (1,) * (x.ndim - 1), device=x.device, dtype=x.dtype)

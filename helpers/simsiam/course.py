@@ -101,7 +101,13 @@ class SimSiam(nn.Module):
             self.encoder.fc = projector
 
     def forward(self, x1: Tensor, x2: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """Two views (B, 3, H, W) -> p1, p2 (predictions) and z1, z2 (projections), (B, dim)."""
+        """Two views (B, 3, H, W) -> (p1, p2, z1, z2), each (B, dim): the handout's eqs. (4)-(5).
+
+        z = self.encoder(x): the backbone, whose last layer ``self.encoder.fc`` is the 3-layer
+        projector; p = self.predictor(z). With ``self.stop_gradient`` set, z1 and z2 are eq.
+        (7)'s stop-grad targets and must pass no gradient back: detach them here, after
+        computing p from them (or in :meth:`loss`, when ``self.stop_gradient`` is set).
+        """
         z1, z2 = self.encoder(x1), self.encoder(x2)
         p1, p2 = self.predictor(z1), self.predictor(z2)
         if self.stop_gradient:
@@ -116,14 +122,20 @@ class SimSiam(nn.Module):
         z2: Tensor,
         similarity_function: str | Callable[[Tensor, Tensor], Tensor] = "CosineSimilarity",
     ) -> Tensor:
-        """-1/2 (D(p1, z2).mean() + D(p2, z1).mean()) with D the similarity, in [-1, 1] for
-        the cosine.
+        """The handout's eq. (7): L = 0.5 D(p1, stop-grad(z2)) + 0.5 D(p2, stop-grad(z1)).
+
+        D is the *negative* cosine similarity, averaged over the batch: D(p, z) = -mean_i
+        cos(p_i, z_i). L lies in [-1, 1] and falls towards -1 as the two views agree. The
+        stop-grad applies when ``self.stop_gradient`` is set: :meth:`forward` may have detached
+        z1 and z2 already, or detach them here.
 
         Args:
             p1, p2, z1, z2: (B, dim), as :meth:`forward` returns them.
-            similarity_function: the course's argument: the name ``'CosineSimilarity'`` (this
-                module's :class:`CosineSimilarity` along dim 1), or a callable mapping two
-                (B, dim) tensors to (B,) similarities, such as ``nn.CosineSimilarity(dim=1)``.
+            similarity_function: the course's argument; its default ``'CosineSimilarity'``
+                names :class:`CosineSimilarity` along dim 1 (training uses the default).
+
+        Returns:
+            A single-element tensor.
         """
         similarity = self._similarity(similarity_function)
         return -0.5 * (similarity(p1, z2).mean() + similarity(p2, z1).mean())

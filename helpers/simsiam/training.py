@@ -224,8 +224,8 @@ def train_simsiam(
     }  # fmt: skip
     if warmup_epochs:
         config["warmup_epochs"] = warmup_epochs
-    if type(model) is not SimSiam:  # a student's (check.use_simsiam): its own checkpoint
-        config["model_class"] = model_class_name(type(model))
+    if type(model) is not SimSiam:  # a student's parts (check.use_simsiam): its own checkpoint
+        config["course_functions"] = course_functions(type(model))
     if (aug.scale, aug.p_gray) != (SimSiamAugment().scale, SimSiamAugment().p_gray):
         config["augment"] = {"scale": list(aug.scale), "p_gray": aug.p_gray}
     try:
@@ -241,11 +241,11 @@ def train_simsiam(
     return result
 
 
-def model_class_name(cls: type) -> str:
-    """The ``model_class`` that a subclass of :class:`SimSiam` records in its checkpoint config:
-    its ``checkpoint_name`` where it has one (a name that stays when the module holding the class
-    moves, so that its checkpoints still load), else ``module.qualname`` (a student's class)."""
-    return getattr(cls, "checkpoint_name", None) or f"{cls.__module__}.{cls.__qualname__}"
+def course_functions(cls: type) -> list[str]:
+    """What a subclass of :class:`SimSiam` records in its checkpoint config: the student's parts
+    it uses (``course_functions``, set by :func:`helpers.simsiam.check.use_simsiam`), else its
+    class name; never a module path, so that moving a module keeps its checkpoints."""
+    return list(getattr(cls, "course_functions", None) or [cls.__qualname__])
 
 
 # The four runs of Problem 3: name -> (stop_gradient, MLP_mode, what it tests).

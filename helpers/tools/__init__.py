@@ -4,6 +4,8 @@
   ``report_text``, ``report_ideas``), :mod:`~helpers.tools.questions` (the report's outline) and
   :mod:`~helpers.tools.handout` (the course handout's questions): ``python -m helpers report``;
 - :mod:`~helpers.tools.exercises`: the exercise edition (``python -m helpers exercises``);
+  :mod:`~helpers.tools.submit` (with :mod:`~helpers.tools.code_reading`): the course's
+  submission files from notebooks (``python -m helpers exercises --submit``);
 - :mod:`~helpers.tools.runner`: executing notebooks; :mod:`~helpers.tools.cli`: the command line.
 """
 

@@ -48,6 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ex = sub.add_parser("exercises", help="write the exercise edition (graded functions as stubs)")
     ex.add_argument("--out", type=Path, default=None, help="default: exercises/ in the checkout")
     ex.add_argument("--check", action="store_true", help="only say which files differ")
+    ex.add_argument(
+        "--submit", type=Path, nargs="+", metavar="NOTEBOOK", default=None,
+        help="instead, write the course's q1/q2/q3_solution.py from these notebooks into --out",
+    )  # fmt: skip
     rep = sub.add_parser("report", help="assemble report.md and report.tex for one profile")
     rep.add_argument("--profile", choices=PROFILE_NAMES, default=None, help=PROFILE_HELP)
     rep.add_argument(
@@ -72,6 +76,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{len(changed)} notebook(s) {verb}: {', '.join(p.stem for p in changed) or '-'}")
         return 1 if args.check and changed else 0
 
+    if args.command == "exercises" and args.submit:
+        from .submit import SubmitError, write_submission
+
+        if args.out is None:
+            parser.error("--submit needs --out DIR, the folder for the submission files")
+        try:
+            written = write_submission(args.submit, args.out)
+        except SubmitError as err:
+            print(f"nothing written: {err}", file=sys.stderr)
+            return 1
+        for sub in written:
+            print(f"{args.out / sub.name}: {', '.join(sub.graded)}")
+            for note in sub.notes:
+                print(f"  {note}")
+        return 0
     if args.command == "exercises":
         from .exercises import write_exercises
 

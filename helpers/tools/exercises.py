@@ -8,6 +8,11 @@ the function's stub: the course's signature, the reference's docstring, and a bo
 ``NotImplementedError("write this function")``; the check cell after it, and the rest of the
 notebook, are the same in both editions (see :func:`helpers.vae.check.use`).
 
+A markdown cell may hold text for one edition only: ``<!-- BEGIN WORKBOOK ONLY -->`` ...
+``<!-- END WORKBOOK ONLY -->`` (an answer, say a table of formulas) is dropped from the exercise
+edition, and ``<!-- EXERCISE EDITION`` ... ``-->``, hidden in the workbook as a comment, shows
+there in its place.
+
 The output depends on nothing but the notebooks and ``pyproject.toml``: generating twice gives
 identical files.
 """
@@ -34,6 +39,8 @@ __all__ = [
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = 'raise NotImplementedError("write this function")'
 MODULES: dict[str, Any] = {"vae": vae, "gan": gan, "simsiam": simsiam}
+_WORKBOOK_ONLY = re.compile(r"<!-- BEGIN WORKBOOK ONLY -->.*?<!-- END WORKBOOK ONLY -->\n?", re.S)
+_EXERCISE_ONLY = re.compile(r"<!-- EXERCISE EDITION\n(.*?)\n?-->", re.S)
 _BINDING = re.compile(r"^(?P<indent>\s*)(?P<name>\w+) = (?P<path>\w+(?:\.\w+)+)\s*$")
 INTRO = (
     "**Exercise edition.** Each graded function below raises `NotImplementedError`: write it in "
@@ -41,7 +48,9 @@ INTRO = (
     "every check\npasses. Until a function passes, the rest of the notebook runs on the reference "
     "in `helpers`\nand says so. After your functions pass, set `FORCE_RETRAIN = True` only if a "
     "run should train\nagain under the same settings (runs with your functions keep their own "
-    "checkpoints)."
+    "checkpoints). Once they pass,\n`python -m helpers exercises --submit NOTEBOOK ... --out DIR` "
+    "writes the course's\n`q1_solution.py`, `q2_solution.py` and `q3_solution.py` from your "
+    "notebooks."
 )
 
 
@@ -120,6 +129,9 @@ def exercise_notebook(nb: dict[str, Any], badge: str) -> tuple[dict[str, Any], l
             text, names = exercise_source(text)
             cell["source"] = text.splitlines(keepends=True)
             graded += names
+        elif cell["cell_type"] == "markdown" and "<!-- " in text:
+            text = _EXERCISE_ONLY.sub(r"\1", _WORKBOOK_ONLY.sub("", text))
+            cell["source"] = text.splitlines(keepends=True)
     first = next(i for i, c in enumerate(cells) if c["cell_type"] == "markdown")
     text = "".join(cells[first]["source"])
     cells[first]["source"] = colab._BADGE.sub(badge, text).splitlines(keepends=True)
