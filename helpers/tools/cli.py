@@ -31,7 +31,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--figures-dir", type=Path, default=None,
         help="default: figures/<profile> (figures/<profile>-<data> for another data source)",
     )  # fmt: skip
-    run.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
+    run.add_argument(
+        "--timeout", type=int, default=None,
+        help="seconds a cell may run (default by profile: smoke 15 min, demo 1 h, full 12 h; "
+        "0: no limit)",
+    )  # fmt: skip
     run.add_argument("--no-progress", action="store_true")
     sub.add_parser("list", help="list the notebooks")
     sync = sub.add_parser(
