@@ -100,7 +100,7 @@ def test_the_documented_command_runs_with_only_what_the_gpu_machine_has(tmp_path
     command = gpu_lease.COMMAND.replace('"$OUT"', str(tmp_path)).split()[2:]
     assert command[:2] == ["--lease", "--out"]
     began = time.perf_counter()
-    proc = run_blocked([*command[1:], *SMOKE, "--steps", "8"])
+    proc = run_blocked([*command[1:], *SMOKE, "--steps", "4"])
     out, _ = proc.communicate(timeout=600)
     seconds = time.perf_counter() - began
     assert proc.returncode == 0, out

@@ -97,3 +97,13 @@ def test_quality_vae_conv_keeps_the_mlp_records(tmp_path, monkeypatch):
     assert metrics["conv"]["test_log_likelihood"] == -80.0
     assert metrics["course_mlp"] == MLP and "course_mlp_latent2" in metrics
     assert metrics["provenance"]["conv"]["by"] == "benchmarks/quality_vae.py conv"
+
+
+def test_the_report_leaves_provenance_out(tmp_path, monkeypatch):
+    from helpers.tools.report import build_report
+
+    wb = start(tmp_path, monkeypatch)
+    wb.record("course_mlp", {"valid_elbo": -101.0})
+    md, _ = build_report(tmp_path, "full")
+    text = md.read_text()
+    assert "-101" in text and "provenance" not in text.lower()

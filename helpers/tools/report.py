@@ -45,7 +45,7 @@ __all__ = [
 STAND_IN = "stand-in data"
 
 
-_SKIP = re.compile(r"seconds|^findings$|^device_batches$")  # timings and bookkeeping
+_SKIP = re.compile(r"seconds|^findings$|^device_batches$|^provenance$")  # bookkeeping
 
 
 @dataclass
