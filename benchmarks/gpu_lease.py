@@ -219,7 +219,7 @@ def parser() -> argparse.ArgumentParser:
         description=__doc__.split("\n\n")[0], epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
-    p.add_argument("--device", default="cuda")
+    p.add_argument("--device", default="cuda", help="cuda (the default) or cpu")
     p.add_argument("--profile", default="full")
     p.add_argument("--steps", type=int, default=None,
                    help="step limit per run (default 300; smoke 20)")  # fmt: skip

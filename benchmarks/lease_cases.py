@@ -19,6 +19,7 @@ Only torch, numpy and the workbook's ``helpers`` are imported: the GPU machine h
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 import time
@@ -213,13 +214,21 @@ def metering(meter: Meter) -> Iterator[None]:
 
 # ------------------------------------------------------------------------------------------
 # The cases: each trains one trainer at the profile's sizes from ``seed``; the stand-in data
-# depend on the profile and ``steps`` only, never on the seed.
+# depend on the profile and ``steps`` only, never on the seed, and are made once per case
+# (SimSiam's 30720 images take seconds to draw: the four runs share them).
+
+
+@functools.lru_cache(maxsize=4)
+def _standin(kind: str, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+    if kind == "binarized":
+        return synthetic.digits(n, seed=1, binarized=True)
+    return getattr(synthetic, kind)(n, seed=1)
 
 
 def course_vae(p: Profile, steps: int, device, precision, graphs, seed: int) -> None:
     """The course MLP VAE: ten epochs of ``steps / 10`` batches."""
     b = p.vae
-    images, _ = synthetic.digits(max(1, steps // 10) * b.batch_size, seed=1, binarized=True)
+    images, _ = _standin("binarized", max(1, steps // 10) * b.batch_size)
     torch.manual_seed(seed)
     vae.train_vae(
         "lease_mlp", vae.CourseVAE(b.latent_dim, b.hidden), images, images[:64], epochs=10,
@@ -231,7 +240,7 @@ def course_vae(p: Profile, steps: int, device, precision, graphs, seed: int) -> 
 def conv_vae(p: Profile, steps: int, device, precision, graphs, seed: int) -> None:
     """The workbook's ConvVAE with its cosine schedule and warm-up (learning rates change)."""
     b = p.vae
-    images, _ = synthetic.digits(max(1, steps // 10) * b.batch_size, seed=1, binarized=True)
+    images, _ = _standin("binarized", max(1, steps // 10) * b.batch_size)
     torch.manual_seed(seed)
     model = vae.ConvVAE(b.latent_dim, width=b.conv_width, blocks=b.conv_blocks)
     vae.train_vae(
@@ -243,7 +252,7 @@ def conv_vae(p: Profile, steps: int, device, precision, graphs, seed: int) -> No
 
 def wgan_lp(p: Profile, steps: int, device, precision, graphs, seed: int) -> None:
     """WGAN-LP at the profile's width: five critic updates with the penalty per iteration."""
-    images, _ = synthetic.house_numbers(2048, seed=1)
+    images, _ = _standin("house_numbers", 2048)
     torch.manual_seed(seed)
     gan.train_gan(
         "lease_wgan", gan.Generator(width=p.gan.width), gan.Critic(width=p.gan.width), images,
@@ -254,7 +263,7 @@ def wgan_lp(p: Profile, steps: int, device, precision, graphs, seed: int) -> Non
 
 def vanilla_gan(p: Profile, steps: int, device, precision, graphs, seed: int) -> None:
     """The vanilla GAN of 02: MLPs on MNIST-sized images, the notebook's optimiser."""
-    images, _ = synthetic.digits(2048, seed=1)
+    images, _ = _standin("digits", 2048)
     torch.manual_seed(seed)
     h = p.gan.mlp_hidden
     gan.train_gan(
@@ -270,7 +279,7 @@ def simsiam_resnet(p: Profile, steps: int, device, precision, graphs, seed: int)
     five epochs of ``steps / 5`` batches, with warm-up, cosine decay and the kNN monitor."""
     b = p.simsiam
     per_epoch = max(1, steps // 5)
-    images, labels = synthetic.objects(per_epoch * b.batch_size, seed=1)
+    images, labels = _standin("objects", per_epoch * b.batch_size)
     torch.manual_seed(seed)
     backbone = simsiam.cifar_resnet(b.width, b.blocks, b.stem_stride)
     model = simsiam.SimSiam(backbone, dim=b.dim, pred_dim=b.pred_dim)
