@@ -22,6 +22,8 @@ from pathlib import Path
 
 from helpers.profiles import get_profile
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 BAND_RUNS = ("eager bf16", "eager bf16, seed 1")
 JUDGED = ("graphs bf16", "fp16 + scaler")
 PROJECTED = ("eager bf16", "graphs bf16", "fp16 + scaler")
@@ -213,6 +215,7 @@ def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600: the usual mode instead
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
             handle.flush()

