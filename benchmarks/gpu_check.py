@@ -36,6 +36,8 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script from anywhere: helpers/ is importable
+    sys.path.insert(0, str(ROOT))
 NOTEBOOKS = ("00_datasets", "01_vae", "02_gans", "03_simsiam", "04_autoencoders")
 HEADLINES = {  # notebook -> metrics to show: (path in metrics.json, label)
     "01_vae": [("course_mlp.valid_elbo", "course MLP valid ELBO"),
@@ -171,10 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, lacks in missing.items():
         print(f"{name} needs what is missing here: {'; '.join(lacks)}", flush=True)
     if missing and not args.skip_missing:
-        print("nothing was run. Provide what is missing (benchmarks/README.md, 'The GPU check "
-              "on a machine without internet'), run with --data synthetic, leave those "
-              "notebooks out (--notebooks), or pass --skip-missing to run the others.",
-              file=sys.stderr)  # fmt: skip
+        print("nothing was run. Provide what is missing (benchmarks/README.md, 'The full GPU "
+              "check'), run with --data synthetic, leave those notebooks out (--notebooks), "
+              "or pass --skip-missing to run the others.", file=sys.stderr)  # fmt: skip
         return 2
     skipped = [n for n in names if n in missing]
     names = [n for n in names if n not in missing]

@@ -76,10 +76,10 @@ class Meter:
             if self.steps == self.skip:
                 self.sync()
                 self.timed_from = time.perf_counter()
+            if self.fault and self.steps == (0 if self.fault == "hang" else min(2, self.skip)):
+                _inject(self.fault)  # a hang at once, whatever the share; the others mid-run
             if time.perf_counter() > self.deadline:
                 raise Cut
-            if self.fault and self.steps == min(2, self.skip):
-                _inject(self.fault)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 metrics = step_fn(i)

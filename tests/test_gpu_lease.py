@@ -230,7 +230,7 @@ def test_the_watchdog_ends_a_hung_run_at_the_budget_plus_the_margin(tmp_path):
                        env={lease_cases.FAULT_ENV: "course MLP VAE/eager bf16/hang"})  # fmt: skip
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 4, out
-    assert time.perf_counter() - began <= budget + margin + 2  # + the interpreter's start
+    assert time.perf_counter() - began <= budget + margin + 5  # + the interpreter's start
     record = read(tmp_path)
     assert "watchdog" in record["stopped"]
     hung = record["results"]["course MLP VAE"]["eager bf16"]["status"]
