@@ -30,7 +30,9 @@ figures: $(STAMP)
 	$(PY) -m helpers run --profile full --data real
 
 # Unit tests, nbval and the browser tests share one pytest run (tests/test_browser.py drives a
-# system Chromium through playwright, and skips with the reason when there is none). tests/conftest.py sends the smoke runs' figures and
+# system Chromium through playwright, or the one WORKBOOK_CHROMIUM names, and skips with the
+# reason when there is none). The root conftest.py (which nbval's kernels inherit) sets the smoke
+# profile, stand-in data and WORKBOOK_OFFLINE=1, and sends the smoke runs' figures and
 # checkpoints to build/ so that the committed figures/ are left alone.
 # `python -m helpers run` writes each profile's outputs to its own folder: figures/demo,
 # figures/full, figures/smoke (not committed), figures/<profile>-<data> for another data source.

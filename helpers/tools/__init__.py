@@ -1,7 +1,8 @@
 """The course tools that read every problem, and the command line.
 
-- :mod:`~helpers.tools.report`, :mod:`~helpers.tools.questions`,
-  :mod:`~helpers.tools.report_text`: ``python -m helpers report``;
+- :mod:`~helpers.tools.report` (with ``report_doc``, ``report_render``, ``report_sentences``,
+  ``report_text``, ``report_ideas``), :mod:`~helpers.tools.questions` (the report's outline) and
+  :mod:`~helpers.tools.handout` (the course handout's questions): ``python -m helpers report``;
 - :mod:`~helpers.tools.exercises`: the exercise edition (``python -m helpers exercises``);
 - :mod:`~helpers.tools.runner`: executing notebooks; :mod:`~helpers.tools.cli`: the command line.
 """
@@ -17,8 +18,13 @@ from .exercises import (
     exercise_source,
     write_exercises,
 )
+from .handout import (
+    HANDOUT,
+    HandoutQuestion,
+)
 from .questions import (
     QUESTIONS,
+    Part,
     Question,
     Table,
 )
@@ -49,10 +55,13 @@ from .runner import (
 __all__ = [
     "CAPTIONS",
     "FORMATS",
+    "HANDOUT",
     "LABELS",
     "PROVENANCE",
     "QUESTIONS",
     "STUB",
+    "HandoutQuestion",
+    "Part",
     "Question",
     "RunResult",
     "Section",

@@ -1,6 +1,8 @@
-"""The command line: ``python -m helpers run|list|sync-notebooks|exercises|report``.
+"""The command line: ``python -m helpers run|list|sync-notebooks|exercises|report`` (also
+installed as the ``workbook`` console script).
 
-Each command's story (executed copies, widget state, the report) is in docs/reference.md.
+Each command's story (executed copies, widget state, the report) is in docs/reference.md. Each
+option's default comes from the environment, then the profile: the help of each says which.
 """
 
 from __future__ import annotations
@@ -13,6 +15,14 @@ from pathlib import Path
 from ..profiles import DATA_SOURCES, PROFILE_NAMES, default_profile_name
 from . import runner
 
+# Each default as the code finds it: the flag, else the environment, else the profile.
+PROFILE_HELP = "default: WORKBOOK_PROFILE, else full with a CUDA GPU and demo without"
+DATA_HELP = "default: WORKBOOK_DATA, else the profile's (real for full, synthetic otherwise)"
+FIGURES_HELP = (
+    "default: WORKBOOK_FIGURES_DIR, else figures/<profile> (figures/<profile>-<data> when the "
+    "data source is not the profile's)"
+)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
@@ -22,19 +32,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="execute notebooks headless")
     run.add_argument("notebooks", nargs="*", help="stems such as 01_vae (default: all)")
-    run.add_argument(
-        "--profile", choices=PROFILE_NAMES, default=None,
-        help="default: WORKBOOK_PROFILE, else full with a CUDA GPU and demo without",
-    )  # fmt: skip
-    run.add_argument("--data", choices=DATA_SOURCES, default=None, help="default: the profile's")
-    run.add_argument(
-        "--figures-dir", type=Path, default=None,
-        help="default: figures/<profile> (figures/<profile>-<data> for another data source)",
-    )  # fmt: skip
+    run.add_argument("--profile", choices=PROFILE_NAMES, default=None, help=PROFILE_HELP)
+    run.add_argument("--data", choices=DATA_SOURCES, default=None, help=DATA_HELP)
+    run.add_argument("--figures-dir", type=Path, default=None, help=FIGURES_HELP)
     run.add_argument(
         "--timeout", type=int, default=None,
-        help="seconds a cell may run (default by profile: smoke 15 min, demo 1 h, full 12 h; "
-        "0: no limit)",
+        help="seconds a cell may run before it fails its notebook (default by profile: smoke "
+        "15 min, demo 1 h, full 12 h; 0: no limit)",
     )  # fmt: skip
     run.add_argument("--no-progress", action="store_true")
     sub.add_parser("list", help="list the notebooks")
@@ -46,15 +50,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     ex.add_argument("--out", type=Path, default=None, help="default: exercises/ in the checkout")
     ex.add_argument("--check", action="store_true", help="only say which files differ")
     rep = sub.add_parser("report", help="assemble report.md and report.tex for one profile")
+    rep.add_argument("--profile", choices=PROFILE_NAMES, default=None, help=PROFILE_HELP)
     rep.add_argument(
-        "--profile",
-        choices=PROFILE_NAMES,
-        default=None,
-        help="default: WORKBOOK_PROFILE, else full with a GPU and demo without",
-    )
-    rep.add_argument("--data", choices=DATA_SOURCES, default=None, help="default: the profile's")
-    rep.add_argument("--figures-dir", type=Path, default=None,
-                     help="the profile's folder (default: figures/<profile>)")  # fmt: skip
+        "--data", choices=DATA_SOURCES, default=None,
+        help="the data source whose folder to read: " + DATA_HELP,
+    )  # fmt: skip
+    rep.add_argument(
+        "--figures-dir", type=Path, default=None,
+        help="the folder that holds the notebooks' folders: " + FIGURES_HELP,
+    )  # fmt: skip
     args = parser.parse_args(argv)
 
     if args.command == "list":

@@ -1,70 +1,66 @@
 """One command that assembles a report: ``python -m helpers report [--profile P]``.
 
 It reads one profile's outputs, ``figures/<profile>/<notebook>/`` (the figures and the
-``metrics.json`` of each notebook that ran), and writes beside them
+``metrics.json`` of each notebook that ran), and writes beside them ``report.md`` and
+``report.tex`` (which compiles on its own with ``pdflatex report.tex``), a document to hand in:
 
-- ``report.md``: one heading per question of the assignment, each followed by what answers it:
-  its figures (captioned in words), the notebook's findings (the text the notebook displayed and
-  recorded with :meth:`helpers.notebook.Workbook.finding`, verdicts included), its numbers as a
-  small table with readable labels, and a caveat when the data were the stand-ins;
-- ``report.tex``: the same as LaTeX (figures as ``\\includegraphics`` of the PDFs, kept where
-  they are with ``[H]``), which compiles on its own with ``pdflatex report.tex``.
+- one part per problem of the handout (:mod:`helpers.tools.handout`), in its order: a paragraph
+  on the unit-test questions (which graded functions ran: the student's or the reference, from
+  ``metrics["graded_functions"]``), then each report question under the handout's number (Q6,
+  Q4 (a), (b), ...): the idea, as a fixed paragraph a student can adapt (:data:`IDEAS`), then
+  what this run shows, citing its numbered figures and tables, with the findings the notebook
+  recorded (:meth:`helpers.notebook.Workbook.finding`); then "Beyond the handout",
+  items numbered B1.1, B2.1, ... (:mod:`helpers.tools.questions` places every figure, table
+  and finding);
+- Problem 4 (not in the handout), the datasets as Appendix A, and the runs' provenance once,
+  at the end (Appendix B). The stand-in note is said once per problem.
 
-A student pastes from either into the written report. Figures, numbers and findings that no
-question lists are kept, under "Other figures and numbers", so that nothing a run exported is
-left out; timings and bookkeeping (``*seconds*``, the run's provenance) are not tabled.
+Figures and tables are numbered (LaTeX ``\\label``/``\\ref``; the Markdown counts the same way)
+and float near their text (``[htbp]``). Figures, numbers and findings that no question lists are
+kept, under "Other figures and numbers", so that nothing a run exported is left out; timings
+and bookkeeping (``*seconds*``, the run's provenance) are not tabled.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..train.fileio import atomic_open
-from .questions import QUESTIONS, Table
-from .report_text import (
-    FORMATS,
-    PROVENANCE,
-    caption,
-    label,
-    latex_document,
-    markdown_to_latex,
-    tex_escape,
+from .handout import HANDOUT, PROBLEMS, report_questions
+from .questions import QUESTIONS, Part, Question
+from .report_doc import (
+    SKIP,
+    Block,
+    Document,
+    Figure,
+    TableData,
+    flat,
+    inline_table,
+    match,
+    refs,
+    resolve,
+    table_data,
 )
+from .report_ideas import IDEAS, INTROS
+from .report_render import latex, markdown
+from .report_sentences import (
+    finding,
+    gap_sentences,
+    graded_sentence,
+    latent_record_sentence,
+    subset_sentence,
+    target_sentences,
+)
+from .report_text import PROVENANCE, caption, label
 
-__all__ = [
-    "Section",
-    "build_report",
-    "collect",
-]
+__all__ = ["Section", "build_report", "collect", "document", "full_record"]
 
-STAND_IN = "stand-in data"
-
-
-_SKIP = re.compile(r"seconds|^findings$|^device_batches$|^provenance$")  # bookkeeping
-
-
-@dataclass
-class TableData:
-    """A table ready to print: header, rows of strings and a note (may be empty)."""
-
-    header: list[str]
-    rows: list[list[str]]
-    note: str = ""
-
-
-@dataclass
-class Answer:
-    """What a report shows under one question heading."""
-
-    title: str
-    figures: list[str]
-    findings: list[str]
-    tables: list[TableData]
+NOTEBOOKS = {1: "01_vae", 2: "02_gans", 3: "03_simsiam"}
+DATASETS = {"01_vae": "binarized MNIST", "02_gans": "MNIST and SVHN", "03_simsiam": "CIFAR-10",
+            "04_autoencoders": "MNIST", "00_datasets": "every dataset"}  # fmt: skip
 
 
 @dataclass
@@ -72,157 +68,257 @@ class Section:
     """One notebook's outputs: its figures (stems of PNG files) and metrics."""
 
     notebook: str
-    title: str
     figures: list[str]
     metrics: dict[str, Any]
+
+    @property
+    def part(self) -> Part:
+        return QUESTIONS.get(self.notebook, Part(self.notebook.replace("_", " "), ()))
 
     @property
     def stand_in(self) -> bool:
         """Whether the run used the synthetic stand-ins (metrics.json's ``data``)."""
         return self.metrics.get("data") == "synthetic"
 
-    def heading(self, title: str) -> str:
-        return f"{title} ({STAND_IN})" if self.stand_in else title
+    @property
+    def findings(self) -> dict[str, str]:
+        return self.metrics.get("findings") or {}
 
-    def caveat(self) -> str:
-        """One sentence under each question of a stand-in run; empty for real data."""
+    def note(self) -> str:
+        """The stand-in note, said once per problem; empty for real data."""
         if not self.stand_in:
             return ""
         profile = self.metrics.get("profile")
         run = f"this {profile}-profile run" if profile else "this run"
         return (
-            f"*Stand-in data: {run} used the workbook's synthetic stand-ins, "
-            "not the real dataset; its figures and numbers show the method at work, not the "
-            "answer for the real data.*"
+            f"*Stand-in data.* The figures and numbers of this part come from {run} on the "
+            f"workbook's synthetic stand-ins for {DATASETS.get(self.notebook, 'the data')}, not "
+            "on the real data: they show the method at work, not the answer for the real data."
         )
 
-    def provenance(self) -> str:
-        m = self.metrics
+
+def _answer(doc: Document, section: Section, question: Question, level: int,
+            sections: dict[str, Section], record: dict[str, Any] | None) -> None:  # fmt: skip
+    """Write one question: its heading, idea, what this run shows, figures and tables."""
+    m, findings = section.metrics, section.findings
+    figures: list[Figure] = []
+    missing: list[str] = []
+    for spec in question.figures:
+        notebook, stem = spec.split("/", 1) if "/" in spec else (section.notebook, spec)
+        owner = sections.get(notebook)
+        names = match((stem,), owner.figures) if owner else []
+        figures += [Figure(notebook, s) for s in names]
+        if not names and not stem.endswith("*") and owner is section:
+            missing.append(caption(notebook, stem).rstrip("."))
+    cited = [Figure(section.notebook, s) for s in match(question.cites, section.figures)]
+    tables, inline = [], []
+    for spec in question.tables:
+        rows = resolve(m, spec.rows)
+        absent = [label(r) for r in spec.rows if "*" not in r and r not in m]
+        if rows and absent and section.part.problem:  # some of the table's runs: not recorded
+            missing.append(f"the numbers of {' and '.join(absent)}")
+        if rows:
+            if spec.inline:
+                inline.append(inline_table(rows))
+            else:
+                tables.append(table_data(rows, spec))
+    texts = [t for t in (finding(findings, s)[1] for s in question.findings) if t]
+    before, after = _computed(question, m, record)
+    idea = IDEAS.get(question.key, "")
+    if not (figures or cited or tables or inline or texts or before or after or missing):
+        return
+    doc.heading(question.heading, level)
+    doc.para(idea)
+    table_refs = [f"tab:{doc.tables + i + 1}" for i in range(len(tables))]
+    cites = ", ".join(filter(None, (refs("Figure", [f.ref for f in figures + cited]),
+                                    refs("Table", table_refs))))  # fmt: skip
+    lead = "**This run**" + (f" ({cites})" if cites else "")
+    body = [*inline, *before, *texts, *after]
+    if body:
+        doc.para(f"{lead}: {body[0]}" if not body[0].startswith("- ") else f"{lead}:\n{body[0]}")
+        for text in body[1:]:
+            doc.para(text)
+    elif cites:
+        doc.para(f"{lead}.")
+    if missing:
+        gpu = m.get("profile") == "full" and section.part.problem
+        doc.para("Not in this record: " + "; ".join(missing) + ". They wait for a run "
+                 f"of the notebook in this profile (`python -m helpers run {section.notebook} "
+                 f"--profile {m.get('profile', 'full')}`{' on a GPU' if gpu else ''}).")
+    for fig in figures:
+        doc.figure(fig)
+    for table in tables:
+        doc.table(table)
+
+
+def _computed(question: Question, metrics: dict[str, Any],
+              record: dict[str, Any] | None) -> tuple[list[str], list[str]]:  # fmt: skip
+    """Sentences the report computes itself, to go before and after the recorded findings: a
+    finding's stand-in where the run recorded none (the full record of Problem 1), and the
+    notes the findings leave out."""
+    findings = metrics.get("findings") or {}
+    before, after = [], []
+    if question.key == "P1.Q6" and "elbo_target" not in findings:
+        before.append(target_sentences(metrics))
+    if question.key == "P1.Q7":
+        if "elbo_gap" not in findings:
+            before.append(gap_sentences(metrics))
+        run = metrics.get("course_mlp") or {}
+        said = f"over {run.get('test_images')} test images" in findings.get(
+            "estimator_comparison", "")  # fmt: skip
+        if not said:  # the finding does not say why its mean differs from the table's
+            after.append(subset_sentence(metrics))
+    if question.key == "B1.2" and record and "recorded" not in findings.get("latent_sizes", ""):
+        after.append(latent_record_sentence(record))
+    return [s for s in before if s], [s for s in after if s]
+
+
+def _part(doc: Document, section: Section, sections: dict[str, Section],
+          record: dict[str, Any] | None) -> None:  # fmt: skip
+    part = section.part
+    doc.blocks.append(Block("newpage"))
+    doc.heading(part.title, 1)
+    doc.para(section.note())
+    if part.problem:
+        doc.para(graded_sentence(part.problem, section.metrics))
+    doc.para(INTROS.get(section.notebook, ""))
+    handout = [q for q in part.questions if q.handout]
+    beyond = [q for q in part.questions if not q.handout]
+    for q in handout:
+        _answer(doc, section, q, 2, sections, record)
+    level = 2
+    if part.problem and beyond:
+        start = len(doc.blocks)
+        doc.heading("Beyond the handout", 2)
+        doc.para("What the handout does not ask, numbered so that it is not taken for one of its "
+                 "questions.")  # fmt: skip
+        mark = len(doc.blocks)
+        level = 3
+    for q in beyond:
+        _answer(doc, section, q, level, sections, record)
+    if part.problem and beyond and len(doc.blocks) == mark:
+        del doc.blocks[start:]  # nothing beyond the handout in this run
+    _rest(doc, section, level)
+
+
+def _rest(doc: Document, section: Section, level: int) -> None:
+    """What no question of the part lists: figures, findings and numbers."""
+    part = section.part
+    used_figures = set()
+    for q in part.questions:
+        used_figures.update(match(tuple(f for f in q.figures if "/" not in f), section.figures))
+    used_findings = {finding({}, s)[0] for q in part.questions for s in q.findings}
+    used_metrics = set(PROVENANCE)
+    for q in part.questions:
+        for spec in q.tables:
+            used_metrics.update(k.split(".", 1)[0] for k, _ in resolve(section.metrics, spec.rows))
+    if section.notebook == "01_vae":
+        used_metrics.add("log_likelihood_estimators")
+    if section.notebook == "00_datasets":
+        used_figures.update(section.figures)
+    for other in QUESTIONS.values():  # another part may place this notebook's figure
+        for q in other.questions:
+            used_figures.update(f.split("/", 1)[1] for f in q.figures
+                                if f.startswith(f"{section.notebook}/"))  # fmt: skip
+    rest_f = [f for f in section.figures if f not in used_figures]
+    rest_t = [v for k, v in section.findings.items() if k not in used_findings]
+    rows = [row for k, v in section.metrics.items() if k not in used_metrics
+            and not SKIP.search(k) for row in flat(v, (k,))]  # fmt: skip
+    if not (rest_f or rest_t or rows):
+        return
+    doc.heading("Other figures and numbers", level)
+    cites = ", ".join(filter(None, (
+        refs("Figure", [Figure(section.notebook, f).ref for f in rest_f]),
+        refs("Table", [f"tab:{doc.tables + 1}"] if rows else []))))  # fmt: skip
+    doc.para("What this run recorded that no question above lists"
+             + (f" ({cites})." if cites else "."))  # fmt: skip
+    for text in rest_t:
+        doc.para(text)
+    for f in rest_f:
+        doc.figure(Figure(section.notebook, f))
+    if rows:
+        doc.table(TableData(["quantity", "value"], rows, caption="Other numbers of this run"))
+
+
+def _not_run(doc: Document, problem: int, profile: str, data: str) -> None:
+    notebook = NOTEBOOKS[problem]  # no page of its own: a short note after the last part
+    doc.heading(f"Problem {problem}: {PROBLEMS[problem]}", 1)
+    labels = ", ".join(q.label for q in report_questions(problem))
+    where = "on the real data" if data == "real" else "in this profile"
+    doc.para(f"This report has no record of Problem {problem} (`{notebook}`): it has not been run "
+             f"{where} ({profile} profile). Its report questions, {labels}, wait for `python -m "
+             f"helpers run {notebook} --profile {profile}"
+             f"{' --data real' if data == 'real' and profile != 'full' else ''}`"
+             f"{' on a GPU' if profile == 'full' else ''}.")  # fmt: skip
+
+
+def _provenance(doc: Document, sections: list[Section]) -> None:
+    rows = []
+    for s in sections:
+        m = s.metrics
         if not m:
-            return "no metrics.json"
-        parts = [f"{m['profile']} profile" if "profile" in m else "",
-                 f"{'synthetic stand-in' if self.stand_in else m['data']} data"
-                 if "data" in m else "",
-                 " ".join(filter(None, (f"device {m['device']}" if "device" in m else "",
-                                        f"({m['device_name']})" if m.get("device_name") else ""))),
-                 f"seed {m['seed']}" if "seed" in m else "",
-                 f"{m['seconds']:.0f} s" if isinstance(m.get("seconds"), int | float) else "",
-                 f"torch {m['torch']}" if "torch" in m else ""]  # fmt: skip
-        return ", ".join(p for p in parts if p)
-
-    def answers(self) -> list[Answer]:
-        """One :class:`Answer` per question with something to show, in the handout's order,
-        then "Other figures and numbers" for what no question lists."""
-        used_figures: set[str] = set()
-        used_metrics: set[str] = set(PROVENANCE)
-        used_findings: set[str] = set()
-        recorded = self.metrics.get("findings") or {}
-        out = []
-        for question in QUESTIONS.get(self.notebook, ("", ()))[1]:
-            figures = _match(question.figures, self.figures)
-            texts = [recorded[k] for k in question.findings if k in recorded]
-            tables = []
-            for spec in question.tables:
-                rows = _resolve(self.metrics, spec.rows)
-                used_metrics.update(key.split(".", 1)[0] for key, _ in rows)
-                if rows:
-                    tables.append(_table(rows, spec))
-            used_figures.update(figures)
-            used_findings.update(question.findings)
-            if figures or texts or tables:
-                out.append(Answer(question.title, figures, texts, tables))
-        rest_f = [f for f in self.figures if f not in used_figures]
-        rest_t = [v for k, v in recorded.items() if k not in used_findings]
-        rest_m = [(k, v) for k, v in self.metrics.items()
-                  if k not in used_metrics and not _SKIP.search(k)]  # fmt: skip
-        rows = [row for key, value in rest_m for row in _flat(value, (key,))]
-        if rest_f or rest_t or rows:
-            tables = [TableData(["quantity", "value"], rows)] if rows else []
-            out.append(Answer("Other figures and numbers", rest_f, rest_t, tables))
-        return out
+            continue
+        device = " ".join(filter(None, (str(m.get("device", "")),
+                                        f"({m['device_name']})" if m.get("device_name") else "")))
+        rows.append([s.notebook.replace("_", " "), str(m.get("profile", "–")),
+                     "synthetic stand-ins" if s.stand_in else str(m.get("data", "–")),
+                     device or "–", str(m.get("seed", "–")),
+                     f"{m['seconds']:.0f} s" if isinstance(m.get("seconds"), int | float) else "–",
+                     str(m.get("torch", "–"))])  # fmt: skip
+    if not rows:
+        return
+    doc.blocks.append(Block("newpage"))
+    doc.heading("Appendix B: provenance", 1)
+    doc.para("Every number, figure and finding of this report was recorded by the run of its "
+             "notebook below (`figures/<profile>/<notebook>/metrics.json`) and gathered by "
+             "`python -m helpers report`.")  # fmt: skip
+    doc.table(TableData(["notebook", "profile", "data", "device", "seed", "time", "torch"], rows,
+                        caption="The runs of this report"))  # fmt: skip
 
 
-def _match(patterns: tuple[str, ...], names: list[str]) -> list[str]:
-    found: list[str] = []
-    for pattern in patterns:
-        for name in names:
-            hit = name.startswith(pattern[:-1]) if pattern.endswith("*") else name == pattern
-            if hit and name not in found:
-                found.append(name)
-    return found
+def _title(sections: list[Section], profile: str) -> str:
+    data = {s.metrics.get("data") for s in sections if s.metrics.get("data")}
+    handout = [s.part.problem for s in sections if s.part.problem]
+    problems = sorted(int(n) for s in sections if (n := s.part.title.split(" ")[1].strip(":"))
+                      .isdigit() and s.part.title.startswith("Problem"))  # fmt: skip
+    title = f"Assignment 3 report from the workbook: the {profile} profile"
+    if data == {"real"}:
+        title += ", real data"
+    elif data == {"synthetic"}:
+        title += ", synthetic stand-in data"
+    if data == {"real"} and problems and len(handout) < len(PROBLEMS):
+        only = " and ".join(str(p) for p in problems)
+        title += f" (Problem{'s' if len(problems) > 1 else ''} {only} only)"
+    return title
 
 
-def _resolve(metrics: dict[str, Any], patterns: tuple[str, ...]) -> list[tuple[str, Any]]:
-    """(dotted key, value) of the metrics entries that ``patterns`` name, in their order."""
-    rows: list[tuple[str, Any]] = []
-    for pattern in patterns:
-        if pattern.endswith(".*"):
-            parent = metrics.get(pattern[:-2])
-            if isinstance(parent, dict):
-                rows += [(f"{pattern[:-2]}.{k}", v) for k, v in parent.items()]
+def document(
+    sections: list[Section], profile: str, record: dict[str, Any] | None = None
+) -> Document:
+    """The report as blocks, in the handout's order."""
+    doc = Document(_title(sections, profile))
+    by_name = {s.notebook: s for s in sections}
+    data = next((s.metrics.get("data") for s in sections if s.metrics.get("data")), "")
+    doc.para(
+        f"This report answers the report questions of the course's handout ({HANDOUT}) under "
+        "the handout's numbers: Problem 1 Q6 and Q7, Problem 2 Q2, Q3 and Q4 (a), (b), Problem 3 "
+        "Q4 and Q5 (a). Each problem first says which graded functions ran for its unit-test "
+        "questions (yours or the reference). Under each question a paragraph gives the idea, "
+        "for you to adapt, and **This run** what the run shows, from its own numbers. Items "
+        "numbered B1.1, B2.1, ... go beyond the handout, as does Problem 4. The datasets are in "
+        "Appendix A, the runs' provenance in Appendix B."
+    )  # fmt: skip
+    for problem, notebook in NOTEBOOKS.items():
+        if notebook in by_name:
+            _part(doc, by_name[notebook], by_name, record if notebook == "01_vae" else None)
         else:
-            rows += [(k, metrics[k]) for k in _match((pattern,), list(metrics))]
-    return rows
-
-
-def _number(value: Any, key: str) -> str:
-    """``value`` rounded for reading: the field's format, else 3 significant digits."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, int):
-        return str(value)
-    if not math.isfinite(value):
-        return str(value)
-    if key in FORMATS:
-        return format(value, FORMATS[key])
-    if value == int(value) and abs(value) < 1e6:
-        return str(int(value))
-    if abs(value) < 1e-3:
-        return f"{value:.2g}"  # e.g. a Frechet distance between real splits: 3.9e-05, not 0.0000
-    digits = max(0, 2 - math.floor(math.log10(abs(value)))) if value else 0  # 3 significant
-    return f"{value:.{min(digits, 4)}f}"
-
-
-def _value(value: Any, key: str) -> str:
-    """A cell: a number, or a list summarised (mean +- sd of repeats), or text."""
-    if isinstance(value, list):
-        nums = [v for v in value if isinstance(v, int | float)]
-        if not nums:
-            return f"{len(value)} values"
-        mean = sum(nums) / len(nums)
-        sd = (sum((v - mean) ** 2 for v in nums) / max(len(nums) - 1, 1)) ** 0.5
-        return f"{_number(mean, key)} ± {_number(sd, key)} ({len(nums)} repeats)"
-    if isinstance(value, dict):
-        return ", ".join(f"{label(k)} {_value(v, k)}" for k, v in value.items())
-    return _number(value, key)
-
-
-def _table(rows: list[tuple[str, Any]], spec: Table) -> TableData:
-    """The rows of one :class:`Table` spec as strings, with readable labels."""
-    if not spec.columns:
-        return TableData(["quantity", "value"], [[label(k), _value(v, k)] for k, v in rows])
-    columns = [c for c in spec.columns if any(isinstance(v, dict) and c in v for _, v in rows)]
-    body = [
-        [label(key.rsplit(".", 1)[-1])]
-        + [_value(v[c], c) if isinstance(v, dict) and c in v else "–" for c in columns]
-        for key, v in rows
-    ]
-    notes = []
-    for field in spec.notes:
-        values = {json.dumps(v.get(field)) for _, v in rows if isinstance(v, dict) and field in v}
-        if len(values) == 1:
-            notes.append(f"{label(field)}: {_value(json.loads(values.pop()), field)}")
-    headers = dict(spec.headers)
-    return TableData(["", *(headers.get(c, label(c)) for c in columns)], body, "; ".join(notes))
-
-
-def _flat(value: Any, path: tuple[str, ...]) -> list[list[str]]:
-    """Rows [label, value] of a metric no question lists; timings and long lists left out."""
-    if _SKIP.search(path[-1]):
-        return []
-    if isinstance(value, dict):
-        return [row for k, v in value.items() for row in _flat(v, (*path, str(k)))]
-    return [[", ".join(label(p) for p in path), _value(value, path[-1])]]
+            _not_run(doc, problem, profile, str(data))
+    for notebook in (*[n for n in QUESTIONS if n not in NOTEBOOKS.values()],
+                     *sorted(n for n in by_name if n not in QUESTIONS)):  # fmt: skip
+        if notebook in by_name:
+            _part(doc, by_name[notebook], by_name, None)
+    _provenance(doc, sections)
+    return doc
 
 
 def collect(root: Path) -> list[Section]:
@@ -234,84 +330,19 @@ def collect(root: Path) -> list[Section]:
         metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
         if not figures and not metrics:
             continue
-        title = QUESTIONS.get(folder.name, (folder.name, ()))[0]
-        sections.append(Section(folder.name, title, figures, metrics))
+        sections.append(Section(folder.name, figures, metrics))
     return sections
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
-def markdown(sections: list[Section], profile: str) -> str:
-    lines = [f"# Workbook report: the {profile} profile", ""]
-    lines.append("Generated by `python -m helpers report` from this folder's figures and "
-                 "metrics. Every number and finding below was recorded by the run named with "
-                 "it.")  # fmt: skip
-    for section in sections:
-        lines += ["", f"## {section.heading(section.title)}", "", f"*Run: {section.provenance()}.*"]
-        for answer in section.answers():
-            lines += ["", f"### {section.heading(answer.title)}", ""]
-            if section.caveat():
-                lines += [section.caveat(), ""]
-            for figure in answer.figures:
-                text = caption(section.notebook, figure, section.stand_in)
-                lines += [f"![{text}]({section.notebook}/{figure}.png)", "", f"*{text}*", ""]
-            for text in answer.findings:
-                lines += [text, ""]
-            for table in answer.tables:
-                lines += ["| " + " | ".join(_md_cell(h) for h in table.header) + " |",
-                          "|" + "---|" * len(table.header)]  # fmt: skip
-                lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in table.rows]
-                lines += ["", f"*{table.note}.*", ""] if table.note else [""]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).rstrip() + "\n"
-
-
-def _latex_table(table: TableData) -> list[str]:
-    n = len(table.header) - 1
-    width = "0.3" if n <= 3 else "0.22"  # many columns: a narrower label column
-    first = rf">{{\raggedright\arraybackslash}}p{{{width}\linewidth}}"
-    rest = r">{\raggedleft\arraybackslash}X" if n > 1 else r">{\raggedright\arraybackslash}X"
-    spec = rf"@{{}}{first}*{{{n}}}{{{rest}}}@{{}}"
-    out = [r"\begin{center}\small", rf"\begin{{tabularx}}{{\linewidth}}{{{spec}}}", r"\toprule"]
-    out += [" & ".join(tex_escape(h) for h in table.header) + r" \\", r"\midrule"]
-    out += [" & ".join(tex_escape(c) for c in row) + r" \\" for row in table.rows]
-    out += [r"\bottomrule", r"\end{tabularx}"]
-    if table.note:
-        out.append(rf"\\[2pt] \emph{{{tex_escape(table.note)}.}}")
-    out.append(r"\end{center}")
-    return out
-
-
-def latex(sections: list[Section], profile: str) -> str:
-    body = [
-        "Generated by \\texttt{python -m helpers report} from this folder's figures and "
-        "metrics. Every number and finding below was recorded by the run named with it."
-    ]
-    for section in sections:
-        body += [rf"\section*{{{tex_escape(section.heading(section.title))}}}",
-                 rf"\emph{{Run: {tex_escape(section.provenance())}.}}"]  # fmt: skip
-        for answer in section.answers():
-            body.append(rf"\subsection*{{{tex_escape(section.heading(answer.title))}}}")
-            if section.caveat():  # kept on the page of what follows, with its heading
-                caveat = markdown_to_latex(section.caveat())
-                body += [rf"{{\interlinepenalty=10000 {caveat}\par}}\nopagebreak[4]"]
-            for figure in answer.figures:
-                words = tex_escape(caption(section.notebook, figure, section.stand_in))
-                body += [
-                    r"\begin{figure}[H]",
-                    r"\centering",
-                    r"\includegraphics[width=\linewidth,height=0.36\textheight,keepaspectratio]"
-                    rf"{{{section.notebook}/{figure}.pdf}}",
-                    rf"\caption*{{{words}}}",
-                    r"\end{figure}",
-                ]
-            for text in answer.findings:
-                body += [markdown_to_latex(text), ""]
-            for table in answer.tables:
-                body += _latex_table(table)
-        body.append(r"\clearpage")
-    return latex_document(f"Workbook report: the {profile} profile", body)
+def full_record(root: Path) -> dict[str, Any] | None:
+    """Problem 1's full-profile record beside ``root`` (``figures/full/01_vae/metrics.json``)."""
+    path = root.resolve().parent / "full" / "01_vae" / "metrics.json"
+    if root.resolve().name == "full" or not path.exists():
+        path = root / "01_vae" / "metrics.json"
+        if root.resolve().name != "full" or not path.exists():
+            return None
+    metrics = json.loads(path.read_text())
+    return metrics if metrics.get("profile") == "full" and metrics.get("data") == "real" else None
 
 
 def build_report(root: Path, profile: str) -> tuple[Path, Path]:
@@ -326,9 +357,9 @@ def build_report(root: Path, profile: str) -> tuple[Path, Path]:
             f"no notebook outputs in {root}: run the notebooks of this profile first "
             f"(python -m helpers run --profile {profile})"
         )
+    doc = document(sections, profile, full_record(root))
     paths = root / "report.md", root / "report.tex"
-    for path, text in zip(paths, (markdown(sections, profile), latex(sections, profile)),
-                          strict=True):  # fmt: skip
+    for path, text in zip(paths, (markdown(doc), latex(doc)), strict=True):
         with atomic_open(path) as handle:
             handle.write(text)
     return paths

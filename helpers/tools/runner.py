@@ -3,9 +3,10 @@
 
 The committed ``.ipynb`` is never modified: the executed copy, with its outputs, goes to
 ``figures/<profile>/<notebook>/<notebook>.ipynb`` beside the figures and ``metrics.json`` it
-wrote (``WORKBOOK_FIGURES_DIR`` or ``--figures-dir`` choose another root). A
-progress bar follows the cells; a failing cell stops that notebook, and the run exits non-zero
-after printing which cell failed and its error.
+wrote (``--figures-dir``, else ``WORKBOOK_FIGURES_DIR``, chooses another root). A progress bar
+follows the cells. A failing cell, or one that runs past ``--timeout``, stops that notebook: the
+command prints which cell failed and its error, goes on with the other notebooks, and exits with
+status 1 at the end.
 
 The executed copy is meant to be opened and shared: it holds the state of every widget in its
 metadata (so JupyterLab and Notebook 7 draw each panel and progress bar as the run left it), and
