@@ -106,4 +106,5 @@ def test_the_report_leaves_provenance_out(tmp_path, monkeypatch):
     wb.record("course_mlp", {"valid_elbo": -101.0})
     md, _ = build_report(tmp_path, "full")
     text = md.read_text()
-    assert "-101" in text and "provenance" not in text.lower()
+    assert "-101" in text
+    assert "notebooks/01_vae.ipynb" not in text and "| provenance" not in text.lower()
