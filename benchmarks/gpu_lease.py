@@ -1,200 +1,172 @@
-"""The GPU verification that fits a short lease: every trainer, three ways, in a few minutes.
+"""The GPU verification that fits a short lease: every trainer, four runs each, in minutes.
 
-    python benchmarks/gpu_check.py --lease                      # on the GPU machine (H100/H200)
-    python benchmarks/gpu_check.py --lease --device cpu --profile smoke --out build/lease
+On the GPU machine (its bare python3: torch, numpy, matplotlib, tqdm; no Jupyter, no install,
+no data: the stand-ins are generated), from the checkout's root, with the output folder that
+comes back:
 
-For each trainer at the profile's sizes (course MLP VAE, ConvVAE, WGAN-LP, vanilla GAN,
-SimSiam's ResNet) it trains a few hundred steps from one seed on stand-in data, three ways:
+    python3 benchmarks/gpu_check.py --lease --out "$OUT" --budget-s 480
 
-- ``eager bf16``: the default path (autocast bf16, fused optimizers, no CUDA graphs);
-- ``graphs bf16``: the same with ``graphs=GraphMode("cuda")``: the capture is asserted (steps
-  replayed > 0) and warnings are errors, so a silent fallback fails the case. On a CPU there
-  is nothing to record: ``static`` mode (the capture contract's check) stands in for it;
-- ``fp16 + scaler``: the T4's path (Colab's free tier), eager.
+The same command with ``--device cpu --profile smoke`` runs the whole harness on a CPU (the
+tests do). It prints the environment first (GPU, driver, torch, CUDA, cuDNN) and, without a
+CUDA device, exits 2 at once. For each trainer at the profile's sizes (course MLP VAE,
+ConvVAE, WGAN-LP, vanilla GAN, SimSiam's ResNet) it trains up to ``--steps`` steps on
+stand-in data, four times:
 
-It records steps per second, peak GPU memory and the logged loss curves, compares each curve
-with the eager one within the eager curve's own step-to-step noise, resumes a checkpoint across
-precisions (bf16 written, fp16 read, both when finished and interrupted), and projects each
-notebook's full-profile training time from the measured step times, beside the budget (all
-four training notebooks in 25 minutes on an H100). Writes ``gpu_lease.json`` and
-``gpu_lease.md`` under ``--out`` (default ``figures/<profile folder>/``).
+- ``eager bf16`` from seed 0 and ``eager bf16, seed 1``: the default path (autocast bf16,
+  fused optimizers, no CUDA graphs); the gap between their loss curves is the noise band;
+- ``graphs bf16``: seed 0 with ``graphs=GraphMode("cuda")``; the capture is asserted (steps
+  replayed > 0; a fallback's warning is recorded). On a CPU ``static`` mode (the capture
+  contract's check) stands in for the recording;
+- ``fp16 + scaler``: seed 0, the T4's path (Colab's free tier), eager.
 
-Budget: at most 7 minutes on one H100 or H200, data unpacking included (the stand-ins are
-generated: about 10 s); a case that would start after ``--budget-s`` is skipped and says so.
-Not run on a GPU yet: no GPU was lent to the session that wrote it.
+Graphs and fp16 are judged against the band (``benchmarks/lease_record.py``). Steps per second
+count the training steps only; set-up, the first steps (warm-up, capture) and evaluation are
+timed apart; each notebook's full-profile training time is projected from them. A bf16
+checkpoint is resumed in fp16 (finished, and interrupted) first.
+
+The record survives: ``gpu_lease.json`` and ``gpu_lease.md`` are rewritten under ``--out``
+(atomically) when each run starts and ends; every run and the resume check has its own guard;
+after a failure the device is checked, and a device that no longer works (a sticky CUDA error)
+ends the run cleanly with what it has. ``--budget-s`` bounds the whole run from the moment the
+script starts: each run gets a share of what is left and stops at its step limit or its
+share, whichever first (the record says what was cut); a watchdog writes the record and ends
+the process ``MARGIN_S`` seconds after the budget, whatever is running (a hung kernel).
+SIGTERM writes the record too.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
-import json
-import math
+import os
 import platform
-import statistics
+import shutil
+import signal
+import subprocess
 import sys
-import tempfile
+import threading
 import time
-import warnings
-from collections.abc import Callable
 from pathlib import Path
 
-import torch
+_STARTED = time.perf_counter()  # the budget counts from here (gpu_check passes its own start)
+
+import torch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+for _path in (str(ROOT), str(ROOT / "benchmarks")):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
 
-from helpers import gan, simsiam, vae  # noqa: E402
-from helpers.data import synthetic  # noqa: E402
-from helpers.profiles import Profile, get_profile  # noqa: E402
-from helpers.train import GraphMode, Precision  # noqa: E402
-from helpers.vae import training as vae_training  # noqa: E402
+import lease_cases  # noqa: E402
+import lease_record  # noqa: E402
+from lease_cases import CASES, MODES, run_mode  # noqa: E402
 
-MODES = ("eager bf16", "graphs bf16", "fp16 + scaler")
-BUDGET_MINUTES = 25  # all four training notebooks on one H100, the workbook's target
+from helpers.profiles import get_profile  # noqa: E402
 
-# What a case returns: (steps, logged losses, steps replayed from a recording).
-Run = tuple[int, list[float], int]
-Case = Callable[[Profile, int, torch.device, Precision, GraphMode], Run]
-
-
-def _series(records: list[dict], key: str) -> list[float]:
-    return [r[key] for r in records if key in r]
-
-
-def course_vae(p: Profile, steps: int, device, precision, graphs) -> Run:
-    """The course MLP VAE: ten epochs of ``steps / 10`` batches (a logged point per epoch)."""
-    b = p.vae
-    images, _ = synthetic.digits(max(1, steps // 10) * b.batch_size, seed=1, binarized=True)
-    torch.manual_seed(0)
-    result, _ = vae.train_vae(
-        "lease_mlp", vae.CourseVAE(b.latent_dim, b.hidden), images, images[:64], epochs=10,
-        batch_size=b.batch_size, lr=b.lr, device=device, progress=False, snapshot_samples=1,
-        precision=precision, graphs=graphs,
-    )  # fmt: skip
-    return result.steps, _series(result.history.records, "train_elbo"), result.replays
-
-
-def conv_vae(p: Profile, steps: int, device, precision, graphs) -> Run:
-    """The workbook's ConvVAE with its cosine schedule and warm-up (learning rates change)."""
-    b = p.vae
-    images, _ = synthetic.digits(max(1, steps // 10) * b.batch_size, seed=1, binarized=True)
-    torch.manual_seed(0)
-    model = vae.ConvVAE(b.latent_dim, width=b.conv_width, blocks=b.conv_blocks)
-    result, _ = vae.train_vae(
-        "lease_conv", model, images, images[:64], epochs=10, batch_size=b.batch_size,
-        lr=b.conv_lr, schedule="cosine", warmup_steps=min(b.conv_warmup_steps, steps // 5),
-        device=device, progress=False, snapshot_samples=1, precision=precision, graphs=graphs,
-    )  # fmt: skip
-    return result.steps, _series(result.history.records, "train_elbo"), result.replays
-
-
-def wgan_lp(p: Profile, steps: int, device, precision, graphs) -> Run:
-    """WGAN-LP at the profile's width: five critic updates with the penalty per iteration."""
-    images, _ = synthetic.house_numbers(2048, seed=1)
-    torch.manual_seed(0)
-    result, _ = gan.train_gan(
-        "lease_wgan", gan.Generator(width=p.gan.width), gan.Critic(width=p.gan.width), images,
-        iterations=steps, n_critic=5, lr=p.gan.lr, device=device, log_every=max(1, steps // 10),
-        progress=False, snapshot_samples=1, precision=precision, graphs=graphs,
-    )  # fmt: skip
-    return result.steps, _series(result.history.records, "wasserstein"), result.replays
-
-
-def vanilla_gan(p: Profile, steps: int, device, precision, graphs) -> Run:
-    """The vanilla GAN of 02: MLPs on MNIST-sized images, the notebook's optimiser."""
-    images, _ = synthetic.digits(2048, seed=1)
-    torch.manual_seed(0)
-    h = p.gan.mlp_hidden
-    result, _ = gan.train_gan(
-        "lease_vanilla", gan.MLPGenerator(hidden=h), gan.MLPDiscriminator(hidden=h), images,
-        loss="vanilla", iterations=steps, lr=2e-4, betas=(0.5, 0.999), device=device,
-        log_every=max(1, steps // 10), progress=False, snapshot_samples=1,
-        precision=precision, graphs=graphs,
-    )  # fmt: skip
-    return result.steps, _series(result.history.records, "d_loss"), result.replays
-
-
-def simsiam_resnet(p: Profile, steps: int, device, precision, graphs) -> Run:
-    """SimSiam at the profile's sizes (the full profile's is the CIFAR ResNet-18, batch 512):
-    five epochs of ``steps / 5`` batches, with warm-up and cosine decay."""
-    b = p.simsiam
-    per_epoch = max(1, steps // 5)
-    images, labels = synthetic.objects(per_epoch * b.batch_size, seed=1)
-    torch.manual_seed(0)
-    backbone = simsiam.cifar_resnet(b.width, b.blocks, b.stem_stride)
-    model = simsiam.SimSiam(backbone, dim=b.dim, pred_dim=b.pred_dim)
-    result = simsiam.train_simsiam(
-        "lease_simsiam", model, images, labels, images[:256], labels[:256], epochs=5,
-        batch_size=b.batch_size, base_lr=b.base_lr, warmup_epochs=1, knn_k=min(b.knn_k, 20),
-        std_images=256, device=device, progress=False, precision=precision, graphs=graphs,
-    )  # fmt: skip
-    return result.steps, _series(result.history.records, "loss"), result.replays
-
-
-CASES: dict[str, Case] = {
-    "course MLP VAE": course_vae,
-    "ConvVAE": conv_vae,
-    "WGAN-LP": wgan_lp,
-    "vanilla GAN": vanilla_gan,
-    "SimSiam ResNet": simsiam_resnet,
+MARGIN_S = 20.0  # the process ends at most this long after --budget-s
+EXIT_CODES = {
+    0: "every run completed or was cut by the budget; nothing failed",
+    1: "a run failed (the record says which and why)",
+    2: "no CUDA device (nothing was run)",
+    3: "the device stopped working (a sticky CUDA error): the record holds the runs before",
+    4: "the watchdog ended a run still going at the budget plus the margin",
+    143: "ended by SIGTERM (the record says which run was going)",
 }
+COMMAND = 'python3 benchmarks/gpu_check.py --lease --out "$OUT" --budget-s 480'
 
 
-def run_mode(case: Case, profile: Profile, steps: int, device: torch.device, mode: str) -> dict:
-    """One case in one mode: speed, memory, losses and, for ``graphs``, that it captured."""
-    cuda = device.type == "cuda"
-    precision = Precision("fp16" if mode.startswith("fp16") else "bf16")
-    graphs = GraphMode(("cuda" if cuda else "static") if mode.startswith("graphs") else "eager")
-    if cuda:
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-    began = time.perf_counter()
-    with warnings.catch_warnings():
-        if graphs.mode != "eager":  # a fallback to eager steps must fail the case
-            warnings.simplefilter("error")
-            warnings.simplefilter("ignore", DeprecationWarning)
-            warnings.simplefilter("ignore", FutureWarning)
-        done, losses, replays = case(profile, steps, device, precision, graphs)
-    if cuda:
-        torch.cuda.synchronize()
-    seconds = time.perf_counter() - began
-    if graphs.mode == "cuda" and replays == 0:
-        raise AssertionError("no step was replayed from a CUDA graph")
-    return {
-        "steps": done, "seconds": round(seconds, 2), "steps_per_s": round(done / seconds, 2),
-        "peak_memory_gb": round(torch.cuda.max_memory_allocated() / 2**30, 2) if cuda else None,
-        "losses": [round(v, 5) for v in losses], "replays": replays, "graphs": graphs.mode,
-        "status": "ok",
+class Interrupted(BaseException):
+    """SIGTERM arrived."""
+
+
+class Record:
+    """The record being written: a dict, rewritten to ``out`` (json and md) on every change,
+    under a lock that the watchdog takes too."""
+
+    def __init__(self, out: Path, data: dict) -> None:
+        self.out, self.data, self.lock = out, data, threading.RLock()
+
+    def write(self) -> None:
+        with self.lock:
+            self.data["seconds"] = round(time.perf_counter() - self.data["_began"], 1)
+            shown = {k: v for k, v in self.data.items() if not k.startswith("_")}
+            lease_record.write_atomic(self.out / "gpu_lease.json", lease_record.dumps(shown) + "\n")
+            lease_record.write_atomic(self.out / "gpu_lease.md", lease_record.markdown(shown))
+
+    def set_run(self, case: str, mode: str, result: dict) -> None:
+        with self.lock:
+            self.data["results"].setdefault(case, {})[mode] = result
+            runs = self.data["results"][case]
+            self.data["agreement"][case] = lease_record.verdicts(runs)
+            self.data["projection"] = lease_record.projection(self.data["results"])
+            self.data["graphs_verified"] = lease_record.graphs_verified(
+                self.data["results"], self.data["agreement"]
+            )
+            self.write()
+
+    def mark_unfinished(self, running: str, not_started: str) -> None:
+        """Give the run still going the status ``running``, and those not started
+        ``not_started``."""
+        with self.lock:
+            for case in self.data["_cases"]:
+                runs = self.data["results"].setdefault(case, {})
+                for mode in MODES:
+                    if mode not in runs:
+                        runs[mode] = {"status": not_started}
+                    elif runs[mode].get("status") == "running":
+                        runs[mode]["status"] = running
+
+
+def environment(device: torch.device) -> dict[str, object]:
+    """What the run ran on: printed first and kept in the record."""
+    env: dict[str, object] = {
+        "python": platform.python_version(), "torch": torch.__version__,
+        "torch CUDA": torch.version.cuda or "none", "host": platform.node(),
+        "CPUs": os.cpu_count(),
     }  # fmt: skip
+    if device.type == "cuda" and torch.cuda.is_available():
+        env["cuDNN"] = torch.backends.cudnn.version()
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        props = torch.cuda.get_device_properties(index)
+        env["device_name"] = props.name
+        env["capability"] = f"{props.major}.{props.minor}"
+        env["GPU memory GB"] = round(props.total_memory / 2**30, 1)
+        env["GPUs"] = torch.cuda.device_count()
+        env["driver"] = _driver()
+    else:
+        env["device_name"] = platform.processor() or platform.machine() or "CPU"
+        env["CUDA available"] = torch.cuda.is_available()
+    return env
 
 
-def noise(values: list[float]) -> float:
-    """The typical step-to-step change of a logged curve."""
-    changes = [abs(b - a) for a, b in itertools.pairwise(values)]
-    return statistics.median(changes) if changes else 0.0
+def _driver() -> str:
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return "unknown (no nvidia-smi)"
+    try:
+        out = subprocess.run(
+            [smi, "--query-gpu=driver_version", "--format=csv,noheader"], capture_output=True,
+            text=True, timeout=10,
+        )  # fmt: skip
+        return out.stdout.strip().splitlines()[0] if out.stdout.strip() else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (nvidia-smi failed)"
 
 
-def agreement(eager: list[float], other: list[float]) -> dict:
-    """Whether ``other`` follows ``eager`` within three times the eager curve's noise."""
-    if not eager or len(eager) != len(other):
-        return {"agree": False, "why": f"{len(eager)} and {len(other)} logged points"}
-    gap = max(abs(a - b) for a, b in zip(eager, other, strict=True))
-    tolerance = 3 * noise(eager) + 1e-6 * max(abs(v) for v in eager)
-    finite = all(math.isfinite(v) for v in other)
-    return {"agree": finite and gap <= tolerance, "largest_gap": round(gap, 5),
-            "tolerance": round(tolerance, 5)}  # fmt: skip
-
-
-def resume_across_precisions(profile: Profile, device: torch.device) -> dict:
+def resume_across_precisions(profile, device: torch.device) -> dict:
     """A course-MLP VAE checkpoint written in bf16 and read in fp16: finished, then
     interrupted after one of two epochs and resumed."""
-    images, _ = synthetic.digits(4 * profile.vae.batch_size, seed=1, binarized=True)
+    import tempfile
+
+    from helpers import vae
+    from helpers.train import Precision
+
+    training = sys.modules[vae.train_vae.__module__]  # train_vae looks evaluate_elbo up there
+    images, _ = _digits(4 * profile.vae.batch_size)
     b = profile.vae
 
     def train(folder: str, precision: str, fail_second_eval: bool = False):
         torch.manual_seed(0)
-        evaluate, calls = vae_training.evaluate_elbo, []  # train_vae looks it up there
+        evaluate, calls = training.evaluate_elbo, []
 
         def evaluate_or_fail(*args, **kwargs):
             calls.append(1)
@@ -202,7 +174,7 @@ def resume_across_precisions(profile: Profile, device: torch.device) -> dict:
                 raise KeyboardInterrupt  # stands for a lost runtime
             return evaluate(*args, **kwargs)
 
-        vae_training.evaluate_elbo = evaluate_or_fail
+        training.evaluate_elbo = evaluate_or_fail
         try:
             return vae.train_vae(
                 "lease_resume", vae.CourseVAE(b.latent_dim, b.hidden), images, images[:64],
@@ -210,7 +182,7 @@ def resume_across_precisions(profile: Profile, device: torch.device) -> dict:
                 progress=False, snapshot_samples=1, precision=Precision(precision),
             )[0]  # fmt: skip
         finally:
-            vae_training.evaluate_elbo = evaluate
+            training.evaluate_elbo = evaluate
 
     out: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as folder:
@@ -228,136 +200,167 @@ def resume_across_precisions(profile: Profile, device: torch.device) -> dict:
     return out
 
 
-def full_profile_steps() -> dict[str, dict[str, int]]:
-    """Training steps of each notebook in the full profile, by the case whose step time
-    stands for them (04's MLP VAEs by the course MLP's, which has a similar size)."""
-    full = get_profile("full")
-    vae_epoch = 50_000 // full.vae.batch_size  # binarized MNIST's 50000 training images
-    simsiam_epoch = 50_000 // full.simsiam.batch_size
-    ae_epoch = (60_000 - full.ae.valid_images) // full.ae.batch_size
-    ae_runs = 3 + len(full.ae.sweep_betas)  # AE, beta 0 and 10, the sweep (tuned: reused)
-    return {
-        "01_vae": {"course MLP VAE": 4 * full.vae.epochs * vae_epoch,
-                   "ConvVAE": full.vae.epochs * vae_epoch},
-        "02_gans": {"WGAN-LP": full.gan.iterations, "vanilla GAN": full.gan.vanilla_iterations},
-        "03_simsiam": {"SimSiam ResNet": 5 * full.simsiam.epochs * simsiam_epoch},
-        "04_autoencoders": {"course MLP VAE": ae_runs * full.ae.epochs * ae_epoch},
-    }  # fmt: skip
+def _digits(n: int):
+    from helpers.data import synthetic
+
+    return synthetic.digits(n, seed=1, binarized=True)
 
 
-def projection(results: dict[str, dict[str, dict]]) -> dict[str, dict[str, float | None]]:
-    """Projected training minutes of each notebook in the full profile, per mode (training
-    steps only: evaluation, the kNN monitor and Frechet distances come on top)."""
-    out: dict[str, dict[str, float | None]] = {}
-    for notebook, steps in full_profile_steps().items():
-        row: dict[str, float | None] = {}
-        for mode in MODES:
-            rates = [results.get(case, {}).get(mode, {}).get("steps_per_s") for case in steps]
-            if any(not r for r in rates):
-                row[mode] = None
-                continue
-            seconds = sum(n / r for n, r in zip(steps.values(), rates, strict=True))  # type: ignore[operator]
-            row[mode] = round(seconds / 60, 1)
-        out[notebook] = row
-    return out
+def parser() -> argparse.ArgumentParser:
+    epilog = (
+        "On the GPU machine (bare python3 with torch; no Jupyter, no install, no data), from "
+        f"the checkout's root:\n\n    {COMMAND}\n\n"
+        "It writes gpu_lease.json and gpu_lease.md into --out after every run. On a CPU: add "
+        "--device cpu --profile smoke.\n\nExit codes:\n"
+        + "\n".join(f"  {code}: {text}" for code, text in EXIT_CODES.items())
+    )
+    p = argparse.ArgumentParser(
+        prog="python3 benchmarks/gpu_check.py --lease",
+        description=__doc__.split("\n\n")[0], epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    p.add_argument("--device", default="cuda", help="cuda (the default) or cpu")
+    p.add_argument("--profile", default="full")
+    p.add_argument("--steps", type=int, default=None,
+                   help="step limit per run (default 300; smoke 20)")  # fmt: skip
+    p.add_argument("--cases", default=",".join(CASES), help="comma-separated trainers")
+    p.add_argument("--budget-s", type=float, default=480.0,
+                   help=f"bounds the whole run, from the script's start (it ends within "
+                        f"{MARGIN_S:.0f} s more; default 480)")  # fmt: skip
+    p.add_argument("--margin-s", type=float, default=MARGIN_S,
+                   help=f"the watchdog ends the process this long after the budget, whatever "
+                        f"runs (default {MARGIN_S:.0f})")  # fmt: skip
+    p.add_argument("--out", type=Path, default=None,
+                   help="the folder for the record (default figures/<profile>/; on the GPU "
+                        "machine: the folder that comes back, $OUT)")  # fmt: skip
+    return p
 
 
-def markdown(record: dict) -> str:
-    lines = [
-        f"# GPU lease check: {record['device_name']}",
-        "",
-        f"torch {record['torch']}, profile {record['profile']}, {record['steps']} steps per run, "
-        f"{record['seconds']:.0f} s in all. Command: `{record['command']}`.",
-        "",
-        "| trainer | mode | steps/s | peak GB | replays | last loss | vs eager | status |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for case, modes in record["results"].items():
-        for mode, r in modes.items():
-            agree = record["agreement"].get(case, {}).get(mode)
-            verdict = "-" if agree is None else ("agrees" if agree["agree"] else "DIFFERS")
-            last = f"{r['losses'][-1]:.4g}" if r.get("losses") else "-"
-            lines.append(
-                f"| {case} | {mode} | {r.get('steps_per_s', '-')} | "
-                f"{r.get('peak_memory_gb') or '-'} | {r.get('replays', '-')} | {last} | "
-                f"{verdict} | {r['status']} |"
-            )
-    lines += ["", "Resume across precisions: " + "; ".join(
-        f"{k}: {v}" for k, v in record["resume"].items()), ""]  # fmt: skip
-    lines += [
-        f"Projected full-profile training minutes (steps only; budget {BUDGET_MINUTES} min for "
-        "all four on an H100):",
-        "",
-        "| notebook | " + " | ".join(MODES) + " |",
-        "|---|" + "---|" * len(MODES),
-    ]
-    for notebook, row in record["projection"].items():
-        cells = ["-" if v is None else f"{v}" for v in row.values()]
-        lines.append(f"| {notebook} | " + " | ".join(cells) + " |")
-    verified = ", ".join(record["graphs_verified"]) or "none"
-    lines += ["", f"CUDA graphs captured and agreeing with eager: {verified}."]
-    return "\n".join(lines) + "\n"
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--device", default="cuda")
-    parser.add_argument("--profile", default="full")
-    parser.add_argument("--steps", type=int, default=None, help="per run (default 300; smoke 20)")
-    parser.add_argument("--cases", default=",".join(CASES))
-    parser.add_argument("--budget-s", type=float, default=360.0)
-    parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args(argv)
+def main(argv: list[str] | None = None, started: float | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser().parse_args(argv)
+    began = _STARTED if started is None else started
     device = torch.device(args.device)
     profile = get_profile(args.profile)
     steps = args.steps or (20 if profile.name == "smoke" else 300)
-    began = time.perf_counter()
-    results: dict[str, dict[str, dict]] = {}
-    agree: dict[str, dict[str, dict]] = {}
-    for name in [c for c in args.cases.split(",") if c]:
-        results[name] = {}
-        try:  # untimed: the first steps pick kernels and fill caches
-            run_mode(CASES[name], profile, max(10, steps // 10), device, "eager bf16")
-        except Exception as error:
-            print(f"{name}: the warm-up failed ({error})", flush=True)
-        for mode in MODES:
-            if time.perf_counter() - began > args.budget_s:
-                results[name][mode] = {"status": "skipped: out of time"}
-                continue
-            try:
-                results[name][mode] = run_mode(CASES[name], profile, steps, device, mode)
-            except Exception as error:  # one case failing must not hide the others
-                results[name][mode] = {"status": f"FAILED: {type(error).__name__}: {error}"}
-            print(f"{name} | {mode} | {results[name][mode]}", flush=True)
-        eager = results[name]["eager bf16"].get("losses")
-        agree[name] = {
-            mode: agreement(eager, r["losses"])
-            for mode, r in results[name].items()
-            if mode != "eager bf16" and eager and "losses" in r
-        }
-    resume = resume_across_precisions(profile, device)
-    record = {
-        "device": str(device),
-        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda"
-        else platform.processor() or "CPU",
-        "torch": torch.__version__, "profile": profile.name, "steps": steps,
-        "command": "python benchmarks/gpu_check.py --lease " + " ".join(argv or sys.argv[1:]),
-        "results": results, "agreement": agree, "resume": resume,
-        "projection": projection(results),
-        "graphs_verified": [
-            name for name, modes in results.items()
-            if modes.get("graphs bf16", {}).get("replays", 0) > 0
-            and agree.get(name, {}).get("graphs bf16", {}).get("agree")
-        ],
-        "seconds": round(time.perf_counter() - began, 1),
-    }  # fmt: skip
+    cases = [c for c in args.cases.split(",") if c]
+    unknown = [c for c in cases if c not in CASES]
+    if unknown:
+        print(f"unknown case(s) {unknown}; choose from {list(CASES)}", file=sys.stderr)
+        return 1
     out = args.out or ROOT / "figures" / profile.name
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "gpu_lease.json").write_text(json.dumps(record, indent=1) + "\n")
-    (out / "gpu_lease.md").write_text(markdown(record))
-    print(markdown(record))
-    failed = [m for modes in results.values() for m in modes.values() if "FAILED" in m["status"]]
+    env = environment(device)
+    print("environment: " + "; ".join(f"{k} {v}" for k, v in env.items()), flush=True)
+    print(f"record -> {out / 'gpu_lease.json'} and gpu_lease.md", flush=True)
+    record = Record(out, {
+        "_began": began, "_cases": cases, "device": str(device), "environment": env,
+        "profile": profile.name, "steps": steps, "budget_s": args.budget_s,
+        "margin_s": args.margin_s, "command": "python3 benchmarks/gpu_check.py --lease " +
+        " ".join(argv), "resume": {}, "results": {}, "agreement": {}, "projection": {},
+        "graphs_verified": [], "stopped": None,
+    })  # fmt: skip
+    if device.type == "cuda" and not torch.cuda.is_available():
+        record.data["stopped"] = (
+            f"no CUDA device: torch.cuda.is_available() is False (torch {torch.__version__}, "
+            f"built with CUDA {torch.version.cuda or 'none'})"
+        )
+        record.write()
+        print(record.data["stopped"], file=sys.stderr)
+        return 2
+    soft_end = began + args.budget_s - 1.0  # the last write takes well under a second
+    hard_end = began + args.budget_s + max(0.0, args.margin_s - 1.0)
+    watchdog = threading.Timer(max(0.0, hard_end - time.perf_counter()), _hard_stop, (record,))
+    watchdog.daemon = True
+    watchdog.start()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    code = 0
+    try:
+        record.write()
+        code = _run(record, cases, profile, steps, device, soft_end)
+    except Interrupted:
+        with record.lock:
+            record.mark_unfinished("interrupted by SIGTERM", "not run: SIGTERM")
+            record.data["stopped"] = "SIGTERM"
+        code = 143
+    finally:
+        watchdog.cancel()
+        signal.signal(signal.SIGTERM, previous)
+        record.write()
+    print(lease_record.markdown({k: v for k, v in record.data.items() if not k.startswith("_")}))
+    print(f"exit {code}: {EXIT_CODES[code]}", flush=True)
+    return code
+
+
+def _run(record: Record, cases: list[str], profile, steps: int, device, soft_end: float) -> int:
+    failed = False
+    left = soft_end - time.perf_counter()
+    if left > 5:  # the resume check: short (four tiny trainings)
+        try:
+            record.data["resume"] = resume_across_precisions(profile, device)
+        except Exception as error:
+            record.data["resume"] = {"status": f"FAILED: {type(error).__name__}: {error}"}
+            failed = True
+    else:
+        record.data["resume"] = {"status": "skipped: out of time"}
+    print(f"resume across precisions: {record.data['resume']}", flush=True)
+    record.write()
+    for c, case in enumerate(cases):
+        case_end = time.perf_counter() + (soft_end - time.perf_counter()) / (len(cases) - c)
+        for m, mode in enumerate(MODES):
+            now = time.perf_counter()
+            deadline = now + (case_end - now) / (len(MODES) - m)
+            if deadline - now < 0.25:
+                record.set_run(case, mode, {"status": "skipped: out of time"})
+                continue
+            record.set_run(case, mode, {"status": "running"})
+            result = run_mode(case, profile, steps, device, mode, deadline)
+            record.set_run(case, mode, result)
+            print(f"{case} | {mode} | {_line(result)}", flush=True)
+            if result["status"].startswith("FAILED"):
+                failed = True
+                problems = lease_cases.device_sane(device)
+                if problems:
+                    why = f"the device stopped working after {case} / {mode}: " + "; ".join(
+                        problems
+                    )
+                    with record.lock:
+                        record.data["results"][case][mode]["status"] += " (device unusable)"
+                        record.mark_unfinished("-", "not run: the device stopped working")
+                        record.data["stopped"] = why
+                    record.write()
+                    print(why, file=sys.stderr)
+                    return 3
     return 1 if failed else 0
+
+
+def _line(result: dict) -> str:
+    keys = ("steps", "planned", "steps_per_s", "setup_s", "first_steps_s", "eval_s", "replays")
+    return ", ".join(f"{k} {result[k]}" for k in keys if k in result) + f" | {result['status']}"
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Interrupted
+
+
+def _hard_stop(record: Record) -> None:
+    """The watchdog: the budget and its margin are spent and a run is still going."""
+    got = record.lock.acquire(timeout=5)
+    try:
+        record.mark_unfinished(
+            "still running at the budget plus the margin: stopped by the watchdog",
+            "not run: the watchdog stopped the process",
+        )
+        record.data["stopped"] = (
+            f"the watchdog ended the process at the budget ({record.data['budget_s']} s) plus "
+            f"the margin ({record.data['margin_s']} s)"
+        )
+        record.write()
+    finally:
+        if got:
+            record.lock.release()
+        print(f"exit 4: {EXIT_CODES[4]}", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(4)
 
 
 if __name__ == "__main__":

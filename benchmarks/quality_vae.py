@@ -8,7 +8,10 @@ MODEL is any of course_mlp, course_mlp_mc_kl, course_mlp_latent2, course_mlp_lat
 ``notebooks/01_vae.ipynb`` trains it in the ``full`` profile (same budget, seed and checkpoint
 folder), so the notebook afterwards loads these checkpoints instead of training again, and the
 reverse. Prints and records in ``<figures>/01_vae/metrics.json`` the final validation ELBO, the
-test ELBO and the test log p(x) with K = 200 importance samples on all 10000 test images.
+test ELBO and the test log p(x) with K = 200 importance samples on all 10000 test images. The
+record is merged: the models it ran are added or updated, the others (the MLP models when it
+runs ``conv``) kept, each with its provenance (``metrics["provenance"]``: this script, device,
+torch, seed, time).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from helpers.vae import (
 
 def main(names: list[str]) -> None:
     wb = workbook.start("01_vae", profile="full", data="real")
+    wb.source = " ".join(["benchmarks/quality_vae.py", *names])
     b = wb.profile.vae
     print(wb)
     unknown = set(names) - set(problem1_runs(b))

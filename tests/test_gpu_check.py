@@ -4,8 +4,9 @@ one table."""
 from __future__ import annotations
 
 import importlib.util
-import json
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,27 +25,39 @@ def test_gpu_check_harness_on_the_cpu(tmp_path, capsys):
     assert "FAILED" not in table and table in capsys.readouterr().out
 
 
-def test_the_lease_check_runs_its_whole_harness_on_the_cpu(tmp_path, capsys):
-    """`gpu_check.py --lease` on the CPU in the smoke profile: every trainer in the three
-    modes (``static`` standing in for the recording), the curves compared, a resume across
-    precisions, the projection, and both records written."""
+def load_gpu_check():
     spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "benchmarks" / "gpu_check.py")
     gpu_check = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gpu_check)
-    args = ["--lease", "--device", "cpu", "--profile", "smoke", "--steps", "10",
-            "--out", str(tmp_path)]  # fmt: skip
+    return gpu_check
+
+
+def test_the_full_check_refuses_at_once_naming_what_is_missing(tmp_path, monkeypatch, capsys):
+    """With the GPU machine's data pack (binarized MNIST and CIFAR-10, no SVHN, no MNIST), the
+    full check names what 02_gans and 04_autoencoders lack and runs nothing."""
+    gpu_check = load_gpu_check()
+    data = tmp_path / "data"
+    data.mkdir()
+    x = np.zeros((2, 28, 28, 1), np.uint8)
+    np.savez(data / "binarized_mnist.npz", x_train=x, x_valid=x, x_test=x)
+    c, y = np.zeros((2, 32, 32, 3), np.uint8), np.zeros(2, np.int64)
+    np.savez(data / "cifar10.npz", x_train=c, y_train=y, x_test=c, y_test=y)
+    monkeypatch.setenv("WORKBOOK_DATA_DIR", str(data))
+    ran = []
+    monkeypatch.setattr(gpu_check, "run", lambda cmd, env=None: ran.append(cmd) or (0, 1.0, ""))
+    assert gpu_check.main(["--data", "real", "--figures-dir", str(tmp_path / "figures")]) == 2
+    assert ran == []  # refused before any benchmark
+    out, err = capsys.readouterr()
+    assert "02_gans needs what is missing here: svhn (train, test)" in out
+    assert "mnist (train, test)" in out and "04_autoencoders needs" in out
+    assert "01_vae needs" not in out and "03_simsiam needs" not in out
+    assert "--skip-missing" in err
+
+    # --skip-missing runs the others and says which it skipped
+    args = ["--skip-benchmarks", "--skip-missing", "--data", "real", "--figures-dir",
+            str(tmp_path / "figures")]  # fmt: skip
     assert gpu_check.main(args) == 0
-    record = json.loads((tmp_path / "gpu_lease.json").read_text())
-    assert set(record["results"]) == {
-        "course MLP VAE", "ConvVAE", "WGAN-LP", "vanilla GAN", "SimSiam ResNet"
-    }
-    for modes in record["results"].values():
-        assert [m["status"] for m in modes.values()] == ["ok", "ok", "ok"]
-        assert modes["graphs bf16"]["graphs"] == "static"
-    for case in record["agreement"].values():  # static steps are the eager steps, bit for bit
-        assert case["graphs bf16"]["agree"] and case["graphs bf16"]["largest_gap"] == 0
-    assert record["resume"]["finished bf16 -> fp16"] == "loaded"
-    assert record["resume"]["interrupted bf16 -> fp16"].startswith("resumed from step")
-    assert record["graphs_verified"] == []  # nothing was recorded on a CPU
-    assert set(record["projection"]) == {"01_vae", "02_gans", "03_simsiam", "04_autoencoders"}
-    assert "| SimSiam ResNet | graphs bf16 |" in (tmp_path / "gpu_lease.md").read_text()
+    (cmd,) = ran
+    assert "01_vae" in cmd and "03_simsiam" in cmd and "02_gans" not in cmd
+    table = (tmp_path / "figures" / "gpu_check.md").read_text()
+    assert "| 02_gans | - | skipped | needs svhn (train, test)" in table

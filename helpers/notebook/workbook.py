@@ -8,6 +8,12 @@ and from then on reads budgets from ``wb.profile``, loads data with ``wb.load(..
 figures with ``wb.save_figure(...)`` and records headline numbers with ``wb.record(...)``, which
 writes ``figures/<notebook>/metrics.json`` at once (with the profile, data source, device, seed
 and seconds taken).
+
+A record is merged, never replaced: a run adds or updates the entries it records and keeps
+those of earlier runs of the same profile and data source (``benchmarks/quality_vae.py conv``
+adds the ConvVAE beside the MLP models a notebook run recorded, and a notebook run keeps the
+ConvVAE). ``metrics["provenance"]`` says, per entry, which run made it: the notebook or
+script, device, torch, seed and UTC time.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import platform
 import random
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +122,8 @@ class Workbook:
     checkpoint_dir: Path
     started: float = field(default_factory=time.time)
     metrics: dict[str, Any] = field(default_factory=dict)
+    source: str = ""  # what made the record: default notebooks/<notebook>.ipynb
+    recorded_at: dict[str, str] = field(default_factory=dict)  # entry -> UTC time recorded
 
     def __str__(self) -> str:
         gpu = f" ({torch.cuda.get_device_name(self.device)})" if self.device.type == "cuda" else ""
@@ -157,6 +166,7 @@ class Workbook:
     def record(self, key: str, value: Any) -> None:
         """Set ``metrics[key] = value`` and rewrite ``metrics.json`` at once (atomically)."""
         self.metrics[key] = value
+        self.recorded_at[key] = _utc_now()
         self.write_metrics()
 
     def finding(self, key: str, text: str) -> None:
@@ -167,6 +177,7 @@ class Workbook:
 
         Returns nothing, so that a cell ending with it prints nothing."""
         self.metrics.setdefault("findings", {})[key] = text
+        self.recorded_at["findings"] = _utc_now()
         self.write_metrics()
         try:
             from IPython.display import Markdown, display
@@ -176,29 +187,70 @@ class Workbook:
             display(Markdown(text))
 
     def write_metrics(self) -> Path:
-        """Write ``<figures_dir>/metrics.json``: the headline numbers and how they were made."""
+        """Write ``<figures_dir>/metrics.json``: the headline numbers and how they were made,
+        merged into the record already there (see the module docstring)."""
         path = self.figures_dir / "metrics.json"
-        write_json(
-            path,
-            {
-                **self.metrics,
-                "profile": self.profile.name,
-                "data": self.data,
-                "device": str(self.device),
-                "device_name": torch.cuda.get_device_name(self.device)
-                if self.device.type == "cuda"
-                else platform.processor() or platform.machine(),
-                "seed": self.seed,
-                "seconds": round(time.time() - self.started, 1),
-                "torch": torch.__version__,
-                **(
-                    {"peak_gpu_memory_gb": round(torch.cuda.max_memory_allocated() / 2**30, 2)}
-                    if self.device.type == "cuda"
-                    else {}
-                ),
-            },
-        )
+        meta = self._meta()
+        kept, provenance = earlier_entries(path, meta["profile"], meta["data"], self.metrics)
+        mine = {key: self._provenance(meta, key) for key in self.metrics}
+        write_json(path, {**kept, **self.metrics, "provenance": {**provenance, **mine}, **meta})
         return path
+
+    def _meta(self) -> dict[str, Any]:
+        return {
+            "profile": self.profile.name,
+            "data": self.data,
+            "device": str(self.device),
+            "device_name": torch.cuda.get_device_name(self.device)
+            if self.device.type == "cuda"
+            else platform.processor() or platform.machine(),
+            "seed": self.seed,
+            "seconds": round(time.time() - self.started, 1),
+            "torch": torch.__version__,
+            **(
+                {"peak_gpu_memory_gb": round(torch.cuda.max_memory_allocated() / 2**30, 2)}
+                if self.device.type == "cuda"
+                else {}
+            ),
+        }
+
+    def _provenance(self, meta: dict[str, Any], key: str) -> dict[str, Any]:
+        return {
+            "by": self.source or f"notebooks/{self.notebook}.ipynb",
+            **{k: meta[k] for k in ("device", "device_name", "torch", "seed")},
+            "recorded": self.recorded_at.get(key) or _utc_now(),
+        }
+
+
+# The keys of metrics.json that describe the run that wrote it last, not an entry.
+RUN_KEYS = frozenset({"profile", "data", "device", "device_name", "seed", "seconds", "torch",
+                      "peak_gpu_memory_gb", "provenance"})  # fmt: skip
+
+
+def earlier_entries(
+    path: Path, profile: str, data: str, replaced: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The entries of the record at ``path`` that a run of ``profile`` and ``data`` recording
+    ``replaced`` keeps, and their provenance. A record of another profile or data source, or
+    one that cannot be read, is not merged into (nothing is kept). An entry written before
+    records carried provenance gets that record's run settings as its provenance."""
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}, {}
+    if not isinstance(old, dict) or (old.get("profile"), old.get("data")) != (profile, data):
+        return {}, {}
+    kept = {k: v for k, v in old.items() if k not in RUN_KEYS and k not in replaced}
+    recorded = old.get("provenance") if isinstance(old.get("provenance"), dict) else {}
+    legacy = {
+        "by": "an earlier run (before records kept provenance)",
+        **{k: old[k] for k in ("device", "device_name", "torch", "seed") if k in old},
+    }
+    return kept, {k: recorded.get(k, legacy) for k in kept}
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def start(

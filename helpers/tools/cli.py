@@ -36,8 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--data", choices=DATA_SOURCES, default=None, help=DATA_HELP)
     run.add_argument("--figures-dir", type=Path, default=None, help=FIGURES_HELP)
     run.add_argument(
-        "--timeout", type=int, default=3600,
-        help="seconds a cell may run before it fails its notebook (default: %(default)s)",
+        "--timeout", type=int, default=None,
+        help="seconds a cell may run before it fails its notebook (default by profile: smoke "
+        "15 min, demo 1 h, full 12 h; 0: no limit)",
     )  # fmt: skip
     run.add_argument("--no-progress", action="store_true")
     sub.add_parser("list", help="list the notebooks")

@@ -17,7 +17,7 @@ from .report_text import FORMATS, label
 __all__ = ["SKIP", "Block", "Document", "Figure", "TableData", "cell", "flat", "fmt_number",
            "inline_table", "match", "mean_sd", "refs", "resolve", "table_data"]  # fmt: skip
 
-SKIP = re.compile(r"seconds|^findings$|^device_batches$")  # timings and bookkeeping
+SKIP = re.compile(r"seconds|^findings$|^device_batches$|^provenance$")  # bookkeeping
 
 
 @dataclass

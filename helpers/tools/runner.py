@@ -42,7 +42,21 @@ __all__ = [
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 META_KEYS = {
     "profile", "data", "device", "device_name", "seed", "seconds", "torch", "peak_gpu_memory_gb",
+    "provenance",
 }  # fmt: skip
+# How long one cell may run, by profile: long enough for the slowest GPU the profile is meant
+# for, short enough that a hung kernel does not hold the machine forever. 03_simsiam trains
+# its runs in one cell: in the full profile that is about 30 min on an H100 and 5-7 hours on
+# a T4 (benchmarks/README.md, "The T4 estimate"). ``--timeout`` overrides it; 0 means none.
+CELL_TIMEOUT_S = {"smoke": 15 * 60, "demo": 60 * 60, "full": 12 * 60 * 60}
+
+
+def cell_timeout(profile: str, given: int | None = None) -> int | None:
+    """Seconds a cell of a ``profile`` run may take: ``given`` (``--timeout``; 0 is no limit),
+    else the profile's :data:`CELL_TIMEOUT_S`; ``None`` means no limit."""
+    if given is not None:
+        return given or None
+    return CELL_TIMEOUT_S.get(profile, 60 * 60)
 
 
 def notebooks_dir() -> Path:
@@ -90,10 +104,12 @@ def run_notebook(
     profile: str,
     data: str | None,
     figures_root: Path,
-    timeout: int = 3600,
+    timeout: int | None = None,
     progress: bool = True,
 ) -> RunResult:
-    """Execute ``path`` in a fresh kernel with the given profile and data source."""
+    """Execute ``path`` in a fresh kernel with the given profile and data source; a cell that
+    runs longer than ``timeout`` seconds stops the notebook (default: the profile's
+    :func:`cell_timeout`; 0: no limit)."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
@@ -112,6 +128,7 @@ def run_notebook(
     log = executed.parent / f".{stem}.progress.log"  # training progress, tailed to the terminal
     log.write_text("")
     env[PROGRESS_LOG_ENV] = str(log.resolve())
+    timeout = cell_timeout(profile, timeout)
     client = NotebookClient(
         nb,
         timeout=timeout,
@@ -141,6 +158,12 @@ def run_notebook(
                         f"{stem}: code cell {number} of {len(code_cells)} (cell index {index}) "
                         f"failed:\n{_ANSI.sub('', str(err))}"
                     )
+                    if isinstance(err, CellTimeoutError):
+                        error += (
+                            f"\nThe cell ran past the limit of {timeout} s per cell (profile "
+                            f"{profile}); --timeout SECONDS raises it, --timeout 0 removes it. "
+                            "Training checkpoints: the same command resumes where it stopped."
+                        )
                     break
                 bar.update(1)
     finally:
