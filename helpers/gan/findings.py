@@ -245,9 +245,9 @@ def gan_sample_quality(stats: Mapping[str, float], profile: str, data: str) -> s
     )
     k, k_real = int(stats["classes_samples"]), int(stats["classes_real"])
     text += (
-        f" The digit classifier spreads the samples over {k} classes (each at least 2% of them; "
-        f"the largest {100 * stats['top_class_samples']:.0f}%), real test images over {k_real} "
-        f"(largest {100 * stats['top_class_real']:.0f}%)"
+        f" The digit classifier spreads the samples over {k} class{'es' if k != 1 else ''} (each "
+        f"at least 2% of them; the largest {100 * stats['top_class_samples']:.0f}%), real test "
+        f"images over {k_real} (largest {100 * stats['top_class_real']:.0f}%)"
     )
     if k < k_real - 1 or stats["top_class_samples"] > 2 * stats["top_class_real"]:
         text += ": fewer or more unequal classes, a sign of dropped modes."
