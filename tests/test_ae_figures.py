@@ -88,12 +88,13 @@ def test_latent_path_ends_at_the_decoded_codes():
     assert path.shape == (3, 1, 28, 28)
     with torch.no_grad():
         z = model.encode(x)[0]
-    assert torch.allclose(path[0], vae.decoder_means(model, z[:1])[0], atol=1e-6)
-    assert torch.allclose(path[2], vae.decoder_means(model, z[1:])[0], atol=1e-6)
+    # the handout's convention: alpha = 1 is the first image's code z0, alpha = 0 the second's
+    assert torch.allclose(path[2], vae.decoder_means(model, z[:1])[0], atol=1e-6)
+    assert torch.allclose(path[0], vae.decoder_means(model, z[1:])[0], atol=1e-6)
     rows = autoencoders_figures.interpolation_rows(
         {"AE": model, "VAE": model}, x, torch.tensor([3, 7]), [(0, 1)], [0.0, 1.0]
     )
-    assert list(rows) == ["AE 3->7", "VAE 3->7"]
+    assert list(rows) == ["AE 7->3", "VAE 7->3"]  # the digits left (alpha = 0) to right
 
 
 def test_midpoint_confidence_is_a_probability_per_model():

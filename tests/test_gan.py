@@ -208,8 +208,10 @@ def test_interpolations():
     lat = interpolate_latent(square, z0, z1, alphas)
     dat = interpolate_data(square, z0, z1, alphas)
     assert lat.shape == dat.shape == (11, 1, 1, 2)
-    torch.testing.assert_close(lat[0], square(z0[None])[0])
-    torch.testing.assert_close(lat[-1], square(z1[None])[0])
+    # the handout's convention: alpha z0 + (1 - alpha) z1, so alpha = 1 is z0
+    torch.testing.assert_close(lat[-1], square(z0[None])[0])
+    torch.testing.assert_close(lat[0], square(z1[None])[0])
+    torch.testing.assert_close(dat[-1], square(z0[None])[0])
     torch.testing.assert_close(dat[5, 0, 0], torch.tensor([0.5, 2.0]))
     torch.testing.assert_close(lat[5, 0, 0], torch.tensor([0.25, 1.0]))
 
@@ -267,8 +269,8 @@ def test_spherical_interpolation_keeps_typical_norms():
     alphas = torch.linspace(0, 1, 11)
     slerp = interactive.interpolate_spherical(lambda z: z, z0, z1, alphas)
     linear = interactive.interpolate_latent(lambda z: z, z0, z1, alphas)
-    torch.testing.assert_close(slerp[0], z0)
-    torch.testing.assert_close(slerp[-1], z1)
+    torch.testing.assert_close(slerp[-1], z0)  # alpha = 1 is z0, as in the handout
+    torch.testing.assert_close(slerp[0], z1)
     assert linear[5].norm() < 0.8 * 20 < slerp[5].norm()  # sqrt(400) = 20; the line's middle ~14
 
 
@@ -283,8 +285,8 @@ def test_perturbation_effects_count_label_and_colour_changes():
         return labels, torch.full(labels.shape, 0.75)
 
     effects = interactive.perturbation_effects(grid, classify)
-    assert effects == {"label_change": 0.25, "colour_change": 0.5, "both": 0.25,
-                       "confidence": 0.75}  # fmt: skip
+    assert effects == {"coordinates": 4, "label_change": 0.25, "colour_change": 0.5,
+                       "both": 0.25, "confidence": 0.75, "confidence_moved": 0.75}  # fmt: skip
 
 
 def test_wasserstein_estimate_in_one_pass_equals_two_passes():

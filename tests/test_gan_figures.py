@@ -71,7 +71,10 @@ def test_plot_discriminator_curves_and_the_optimum():
     ys = [list(line.get_ydata()) for line in ax.get_lines()]
     assert pytest.approx([0.8, 0.7, 0.6]) in ys and pytest.approx([0.1, 0.2, 0.3]) in ys
     assert [0.5, 0.5] in ys  # the optimum's line
-    assert any(t.get_text() == "1/2: the optimum" for t in ax.texts)
+    # named in the legend, not in a text that the curves can cross
+    assert not ax.texts
+    legend = ax.get_legend() or ax.figure.legends[0]
+    assert "1/2, the optimum of both" in [t.get_text() for t in legend.get_texts()]
 
 
 def test_plot_wgan_curves_start_the_distance_at_initialisation():
@@ -81,6 +84,10 @@ def test_plot_wgan_curves_start_the_distance_at_initialisation():
     assert generator.get_xdata().tolist() == [0, 10, 20, 30]
     assert generator.get_ydata()[0] == 400.0
     assert floor.get_ydata().tolist() == [2.0, 2.0]
+    # one x range in every panel, from 0 (the distance starts there), and the penalty's title
+    # says that lambda is not in it
+    assert len({ax.get_xlim() for ax in fig.axes}) == 1 and fig.axes[0].get_xlim()[0] <= 0
+    assert "without lambda" in fig.axes[1].get_title()
 
 
 def test_interpolation_rows_end_at_the_two_codes():
@@ -92,10 +99,10 @@ def test_interpolation_rows_end_at_the_two_codes():
     assert list(rows) == ["latent 1", "slerp 1", "data 1", "latent 2", "slerp 2", "data 2"]
     with torch.no_grad():
         ends = generator(torch.stack([z0, z1]))
-    for name in ("latent 1", "slerp 1", "data 1"):
+    for name in ("latent 1", "slerp 1", "data 1"):  # alpha = 1 (the last column) is g(z0)
         assert rows[name].shape == (5, 1, 28, 28)
-        torch.testing.assert_close(rows[name][0], ends[0], atol=1e-5, rtol=1e-4)
-        torch.testing.assert_close(rows[name][-1], ends[1], atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(rows[name][-1], ends[0], atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(rows[name][0], ends[1], atol=1e-5, rtol=1e-4)
     assert len(middles["latent"]) == 2
     torch.testing.assert_close(middles["data"][1], rows["data 2"][2])
     torch.manual_seed(1)
@@ -141,7 +148,9 @@ def test_wgan_figures_fit_a_report_page(tmp_path):
     assert _saved_width_px(curves, tmp_path) <= 1500
 
 
-def test_latent_interpolation_runs_from_z0_to_z1():
+def test_latent_interpolation_at_alpha_one_is_g_of_z0():
+    """The handout's convention (Problem 2, Q4): z'_alpha = alpha z0 + (1 - alpha) z1, so the
+    rendered figure's column alpha = 1 shows g(z0) and alpha = 0 shows g(z1)."""
     torch.manual_seed(0)
     generator = gan.MLPGenerator(latent_dim=6, hidden=4).eval()
     z0, z1 = torch.randn(2, 6)
@@ -149,12 +158,12 @@ def test_latent_interpolation_runs_from_z0_to_z1():
     fig = gan_figures.plot_latent_interpolation(generator, [(z0, z1)], alphas, title="t")
     labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert labels[0] == "0.00" and labels[-1] == "1.00" and len(labels) == 9
-    assert "weight of z1" in fig.axes[0].get_xlabel()
+    assert "weight of z0" in fig.axes[0].get_xlabel()
     shown = torch.as_tensor(fig.axes[0].images[0].get_array())
     with torch.no_grad():
         ends = (generator(torch.stack([z0, z1])) + 1) / 2
-    torch.testing.assert_close(shown[2:30, 2:30, 0], ends[0, 0], atol=1e-5, rtol=0)
-    torch.testing.assert_close(shown[2:30, -30:-2, 0], ends[1, 0], atol=1e-5, rtol=0)
+    torch.testing.assert_close(shown[2:30, -30:-2, 0], ends[0, 0], atol=1e-5, rtol=0)  # alpha 1
+    torch.testing.assert_close(shown[2:30, 2:30, 0], ends[1, 0], atol=1e-5, rtol=0)  # alpha 0
 
 
 def test_wgan_curves_text_is_readable_at_report_size():

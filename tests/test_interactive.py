@@ -1,4 +1,5 @@
-"""The latent explorations' convention (alpha = 0 is the first end) and the widget panel."""
+"""The latent explorations' convention (the handout's: alpha z0 + (1 - alpha) z1, so alpha = 1
+is z0) and the widget panel."""
 
 from __future__ import annotations
 
@@ -23,13 +24,18 @@ def cubic(z: torch.Tensor) -> torch.Tensor:
     [interactive.interpolate_latent, interactive.interpolate_spherical,
      interactive.interpolate_data],
 )  # fmt: skip
-def test_alpha_zero_is_the_first_code_and_one_the_second(interpolate):
+def test_alpha_one_is_z0_and_zero_is_z1_as_in_the_handout(interpolate):
     z0, z1 = torch.tensor([1.0, 0.5, -2.0]), torch.tensor([-0.5, 2.0, 1.0])
-    images = interpolate(cubic, z0, z1, [0.0, 0.25, 1.0])
+    images = interpolate(cubic, z0, z1, [1.0, 0.75, 0.0])
     torch.testing.assert_close(images[0], cubic(z0[None])[0])
     torch.testing.assert_close(images[2], cubic(z1[None])[0])
-    # a quarter of the way is nearer the first end than the second
+    # alpha = 0.75 weighs z0 by 3/4: nearer g(z0) than g(z1)
     assert (images[1] - images[0]).norm() < (images[1] - images[2]).norm()
+
+
+def test_alpha_title_names_the_convention():
+    assert interactive.alpha_title() == "alpha, the weight of z0 (alpha = 0: z1, alpha = 1: z0)"
+    assert "weight of mu0" in interactive.alpha_title("mu0", "mu1")
 
 
 def png_shape(data: bytes) -> tuple[int, ...]:

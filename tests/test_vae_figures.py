@@ -165,6 +165,19 @@ def test_manifold_ticks_are_the_latent_coordinates_of_the_grid():
     assert xlabels == [f"{v:.2f}" for v in values.tolist()]
     assert ylabels == xlabels[::-1]  # z2 decreases down the rows
     assert "z1" in ax.get_xlabel() and "z2" in ax.get_ylabel()
+    # the ticks are z values, and the axis says what the cells are, not "quantiles"
+    assert "quantiles" not in ax.get_xlabel() and "prior probability" in ax.get_xlabel()
+
+
+def test_manifold_of_20_labels_five_cells_per_axis_upright():
+    n = 20
+    ax = vae_figures.plot_latent_manifold(vae.latent_manifold(_tiny_vae(), n), n).axes[0]
+    values = vae_figures.manifold_coordinates(n)
+    xlabels = [t.get_text() for t in ax.get_xticklabels()]
+    assert xlabels == [f"{values[i]:.2f}" for i in (0, 5, 10, 14, 19)]
+    assert xlabels[0] == "-1.96" and xlabels[-1] == "1.96"
+    assert all(t.get_rotation() == 0 for t in ax.get_xticklabels())
+    matplotlib.pyplot.close("all")
 
 
 def _saved_width_px(fig, tmp_path) -> int:

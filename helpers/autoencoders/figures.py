@@ -184,8 +184,9 @@ def interpolation_pairs(labels: Tensor, n: int = 3, among: int = 40) -> list[tup
 
 
 def latent_path(model: nn.Module, x_pair: Tensor, alphas: Sequence[float] | Tensor) -> Tensor:
-    """Decoder means along (1 - alpha) z0 + alpha z1 between the codes (posterior means) of
-    the two images ``x_pair`` (2, 1, 28, 28): (A, 1, 28, 28) for A alphas."""
+    """Decoder means along alpha z0 + (1 - alpha) z1 (the handout's convention: alpha = 1 is
+    z0) between the codes z0, z1 (posterior means) of the two images ``x_pair``
+    (2, 1, 28, 28): (A, 1, 28, 28) for A alphas."""
     with torch.no_grad():
         z = model.encode(x_pair)[0]
     return interactive.interpolate_latent(lambda c: vae.decoder_means(model, c), z[0], z[1], alphas)
@@ -198,12 +199,14 @@ def interpolation_rows(
     pairs: Sequence[tuple[int, int]],
     alphas: Sequence[float] | Tensor,
 ) -> dict[str, Tensor]:
-    """For each pair of images of ``x`` (N, 1, 28, 28) and each labelled model, the path
-    between them (:func:`latent_path`), as ``{"<model> <digit>-><digit>": (A, 1, 28, 28)}``."""
+    """For each pair ``(i, j)`` of images of ``x`` (N, 1, 28, 28) (z0 the code of image i, z1
+    that of image j) and each labelled model, the path between them (:func:`latent_path`), as
+    ``{"<model> <digit of j>-><digit of i>": (A, 1, 28, 28)}``: the digits as the row shows them
+    for alphas from 0 (z1) to 1 (z0), left to right."""
     rows = {}
     for pair in pairs:
         for label, model in models.items():
-            key = f"{label} {int(labels[pair[0]])}->{int(labels[pair[1]])}"
+            key = f"{label} {int(labels[pair[1]])}->{int(labels[pair[0]])}"
             rows[key] = latent_path(model, x[list(pair)], alphas)
     return rows
 
@@ -215,7 +218,7 @@ def plot_interpolation(
     return plots.show_images(
         rows,
         column_labels=[f"{a:.1f}" for a in alphas],
-        column_title="alpha (the weight of the second image's code)",
+        column_title=interactive.alpha_title(),
         title=f"Interpolation: {title}",
         scale=IMAGE_SCALE,
     )

@@ -33,7 +33,12 @@ def _setting(profile: str, data: str) -> str:
     return f"{profile} profile, {data} data"
 
 
-def midpoint_confidence(confidence: Mapping[str, float], better: str, pairs: int = 0) -> str:
+def midpoint_confidence(
+    confidence: Mapping[str, float],
+    better: str,
+    pairs: int = 0,
+    classifier_accuracy: float | None = None,
+) -> str:
     """Two interpolation paths compared by the digit classifier's mean confidence in its label
     at alpha = 0.5 (an image that looks like some digit gets a confident label).
 
@@ -42,6 +47,8 @@ def midpoint_confidence(confidence: Mapping[str, float], better: str, pairs: int
         better: the path one expects to stay on the data (named in the verdict).
         pairs: how many image pairs the means are over (0: not said); under 10, the text says the
             sample is too small for a verdict.
+        classifier_accuracy: the classifier's accuracy (0-1) on real test images, or None (not
+            said); under 0.8 the text says that its confidence is a weak judge.
     """
     (name_a, a), (name_b, b) = confidence.items()
     over = f" over {pairs} pairs" if pairs else ""
@@ -60,5 +67,14 @@ def midpoint_confidence(confidence: Mapping[str, float], better: str, pairs: int
         text += (
             f" {pairs} pairs are too few for a verdict: read this as what these pairs show, and "
             "use more pairs before drawing a conclusion."
+        )
+    if classifier_accuracy is not None:
+        text += (
+            f" The classifier labels {100 * classifier_accuracy:.0f}% of real test images correctly"
+        )
+        text += (
+            ": a weak judge of what looks like a digit, so these confidences are a rough reading."
+            if classifier_accuracy < 0.8
+            else "."
         )
     return text

@@ -15,18 +15,24 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
+from ..common import frechet
 from ..common.frechet import FrechetScorer
+from ..data.batches import to_float
 from ..notebook import interactive, plots
 from ..notebook.workbook import seed_everything
 from ..train.loop import History, Snapshots, TrainResult
 from . import training
 
 __all__ = [
+    "classifier_accuracy",
     "interpolation_rows",
+    "nearest_distances",
     "plot_discriminator",
     "plot_latent_interpolation",
     "plot_samples_over_training",
     "plot_wgan_curves",
+    "sample_statistics",
+    "sharpness",
     "snapshot_label",
     "train_with_frechet",
 ]
@@ -109,22 +115,19 @@ def plot_discriminator(history: History) -> Figure:
         title="Vanilla GAN: the discriminator's outputs",
     )
     ax = fig.axes[0]
-    ax.axhline(0.5, color="grey", ls=":", lw=1)
-    # x in axes units (y in data units): the label stays inside the axes however few steps
-    # were logged
-    ax.text(
-        0.01, 0.5, "1/2: the optimum", color="grey", va="bottom", fontsize=8,
-        transform=ax.get_yaxis_transform(),
-    )  # fmt: skip
+    # the optimum as a legend entry, not a text over the curves (they cross 1/2)
+    ax.axhline(0.5, color="grey", ls=":", lw=1, label="1/2, the optimum of both")
+    plots.place_legend(ax, "right")
     return fig
 
 
 def plot_wgan_curves(
     history: History, fd_init: float, floor: float, *, title: str | None = None
 ) -> Figure:
-    """Three panels against the generator iteration: the critic's Wasserstein estimate and the
-    Lipschitz penalty (log axis) side by side, and under them the Frechet distance (from
-    ``fd_init`` at iteration 0) with the ``floor`` of two real splits."""
+    """Three panels against the generator iteration, on one x range from 0: on top, the
+    critic's Wasserstein estimate (left) and the Lipschitz penalty (right, log axis, without the
+    factor lambda); below them, across, the Frechet distance (from ``fd_init`` at iteration 0)
+    with the ``floor`` of two real splits."""
     fig, axes = plt.subplot_mosaic(
         [["w", "lp"], ["fd", "fd"]], figsize=(plots.PAGE_WIDTH, 4.4), layout="constrained"
     )
@@ -139,8 +142,8 @@ def plot_wgan_curves(
         {"LP": history.series("lp")},
         ax=axes["lp"],
         xlabel="generator iteration",
-        ylabel="Lipschitz penalty",
-        title="Lipschitz penalty",
+        ylabel="E[max(0, |grad f| - 1)^2]",
+        title="Lipschitz penalty (without lambda)",
         logy=True,
     )
     steps, fds = history.series("frechet_distance")
@@ -156,6 +159,9 @@ def plot_wgan_curves(
         logy=True,
         legend="right",
     )
+    last = max(steps[-1], *history.series("wasserstein")[0])
+    for ax in axes.values():  # the same x range (from 0) in every panel
+        ax.set_xlim(-0.03 * last, 1.03 * last)
     if title:
         fig.suptitle(title)
     return fig
@@ -169,9 +175,9 @@ def plot_latent_interpolation(
     title: str,
     value_range: tuple[float, float] = (-1, 1),
 ) -> Figure:
-    """One row per pair ``(z0, z1)`` of ``codes``: g((1 - alpha) z0 + alpha z1) for each alpha
-    of ``alphas`` (A,), the weight of z1, in the columns from left to right (alpha = 0 is
-    g(z0))."""
+    """One row per pair ``(z0, z1)`` of ``codes``: g(alpha z0 + (1 - alpha) z1) for each alpha
+    of ``alphas`` (A,), the weight of z0 as in the handout, in the columns from left to right
+    (alpha = 1 is g(z0))."""
     rows = {
         f"pair {i + 1}": interactive.interpolate_latent(generator, z0, z1, alphas)
         for i, (z0, z1) in enumerate(codes)
@@ -180,7 +186,7 @@ def plot_latent_interpolation(
         rows,
         value_range=value_range,
         column_labels=[f"{a:.2f}" for a in alphas.tolist()],
-        column_title="alpha (the weight of z1)",
+        column_title=interactive.alpha_title(),
         title=title,
     )
 
@@ -193,7 +199,7 @@ def interpolation_rows(
 
     Args:
         generator: maps z (B, latent_dim) to images (B, C, H, W).
-        alphas: (A,) weights of the second end, 0 -> 1.
+        alphas: (A,) weights of z0 (the handout's convention: alpha = 1 is g(z0)).
 
     Returns:
         ``(rows, middles, (z0, z1))``: rows ``"latent i"``, ``"slerp i"``, ``"data i"`` of
@@ -214,3 +220,65 @@ def interpolation_rows(
         middles["latent"].append(rows[f"latent {pair + 1}"][len(alphas) // 2])
         middles["data"].append(rows[f"data {pair + 1}"][len(alphas) // 2])
     return rows, middles, first  # type: ignore[return-value]
+
+
+def classifier_accuracy(model: nn.Module, images: Tensor, labels: Tensor) -> float:
+    """The share of ``images`` (N, C, H, W) uint8 that the Frechet classifier labels correctly
+    (``labels`` (N,)): how far its confidence can be read as "looks like a digit"."""
+    predicted, _ = frechet.classify(model, to_float(images, "symmetric"))
+    return (predicted.cpu() == labels.cpu()).float().mean().item()
+
+
+def sharpness(images: Tensor) -> Tensor:
+    """Per-image sharpness: the mean magnitude of the grey level's gradient (finite
+    differences between neighbouring pixels), (N,) for float images (N, C, H, W). Blur lowers it;
+    pixel noise and checkerboard artefacts raise it."""
+    grey = images.float().mean(1)
+    dx = grey[:, :-1, 1:] - grey[:, :-1, :-1]
+    dy = grey[:, 1:, :-1] - grey[:, :-1, :-1]
+    return (dx**2 + dy**2).sqrt().flatten(1).mean(1)
+
+
+def nearest_distances(images: Tensor, others: Tensor | None = None) -> Tensor:
+    """For each of ``images`` (N, ...), the root-mean-square pixel distance to its nearest
+    neighbour among ``others`` (M, ...), or among the other ``images`` when ``others`` is None:
+    (N,)."""
+    a = images.float().flatten(1)
+    b = a if others is None else others.float().flatten(1).to(a.device)
+    d = torch.cdist(a, b) / a.shape[1] ** 0.5
+    if others is None:
+        d.fill_diagonal_(float("inf"))
+    return d.min(1).values
+
+
+def sample_statistics(
+    samples: Tensor, real: Tensor, train: Tensor, model: nn.Module, classes: int = 10
+) -> dict[str, float]:
+    """Measured support for "blurriness" and "diversity" of generated images (Problem 2, Q2).
+
+    Args:
+        samples: (N, C, H, W) generated images, floats in [-1, 1].
+        real: (N, C, H, W) real test images, floats in [-1, 1] (the same number, the reference).
+        train: (M, C, H, W) real training images, floats in [-1, 1] (for copies of them).
+        model: the Frechet classifier (its labels give the spread over classes).
+
+    Returns:
+        ``sharpness_samples`` and ``sharpness_real`` (mean of :func:`sharpness`);
+        ``nn_samples`` and ``nn_real`` (mean distance of each image to its nearest other image
+        of the same set: near-duplicates bring it down); ``nn_train_samples`` and
+        ``nn_train_real`` (mean distance to the nearest training image: copies bring it down);
+        ``classes_samples`` and ``classes_real`` (classes holding at least 2% of the labels),
+        ``top_class_samples`` and ``top_class_real`` (the largest class's share),
+        ``confidence_samples`` and ``confidence_real`` (mean confidence); ``images``: N.
+    """
+    out: dict[str, float] = {"images": samples.shape[0]}
+    for name, images in (("samples", samples), ("real", real)):
+        labels, confidence = frechet.classify(model, images)
+        share = torch.bincount(labels.cpu(), minlength=classes).float() / labels.numel()
+        out[f"sharpness_{name}"] = sharpness(images).mean().item()
+        out[f"nn_{name}"] = nearest_distances(images).mean().item()
+        out[f"nn_train_{name}"] = nearest_distances(images, train).mean().item()
+        out[f"classes_{name}"] = int((share >= 0.02).sum())
+        out[f"top_class_{name}"] = share.max().item()
+        out[f"confidence_{name}"] = confidence.float().mean().item()
+    return out

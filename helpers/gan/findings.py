@@ -10,8 +10,10 @@ from typing import Any
 from ..common.wording import _REAL, _is_full
 
 __all__ = [
+    "critic_lipschitz",
     "curve_shape",
     "entanglement",
+    "gan_sample_quality",
     "gan_samples",
     "vae_vs_gan",
     "vanilla_discriminator",
@@ -50,16 +52,13 @@ def gan_samples(fd_init: float, fd_final: float, fd_real: float, profile: str, d
     elif ratio < 0.5:
         text += (
             f" The distance has fallen well below its start but is still {fd_final / fd_real:.0f}x "
-            "the floor: read the sample grid as an intermediate stage, and describe what it shows "
-            "(colours, layout, strokes, artefacts) rather than calling the samples good."
+            "the floor: the samples are at an intermediate stage, still far from the real images "
+            "in this measure."
         )
     else:
         text += " The generator has learned little yet: the samples are at an early stage."
     if not _is_full(profile, data):
-        text += (
-            f" Sharp, diverse samples need {_REAL}; describe what this grid shows, not what a "
-            "full run would."
-        )
+        text += f" This run ({profile} profile, {data} data) is not {_REAL}."
     return text
 
 
@@ -105,23 +104,164 @@ def vae_vs_gan(vae_runs: Mapping[str, Any] | None, gan_runs: Mapping[str, Any]) 
     return text
 
 
-def entanglement(effects: Mapping[str, float], dims: int) -> str:
+def entanglement(
+    shown: Mapping[str, float],
+    every: Mapping[str, float] | None,
+    eps: float,
+    total: int,
+) -> str:
     """What moving single latent coordinates did, from
-    :func:`helpers.notebook.perturbation_effects`."""
+    :func:`helpers.notebook.perturbation_effects`.
+
+    Args:
+        shown: the effects over the coordinates shown in the figure, the most visible ones
+            (:func:`helpers.notebook.most_visible_dims`), a selection.
+        every: the same over every coordinate (or a random subset), or None.
+        eps: the largest move, +-eps.
+        total: how many coordinates z has.
+    """
+
+    def shares(e: Mapping[str, float]) -> str:
+        return (
+            f"{100 * e['label_change']:.0f}% change the classifier's label, "
+            f"{100 * e['colour_change']:.0f}% shift the mean colour and {100 * e['both']:.0f}% "
+            "do both"
+        )
+
+    k = int(shown.get("coordinates", 0))
     text = (
-        f"Of the {dims} coordinates moved, {100 * effects['label_change']:.0f}% change the "
-        f"classifier's label at the largest move, {100 * effects['colour_change']:.0f}% shift the "
-        f"mean colour, and {100 * effects['both']:.0f}% do both."
+        f"The {k} rows shown are the {k} of {total} coordinates whose move changes the image "
+        f"most: a selection, not a sample. Moved by +-{eps:g}, {shares(shown)}."
     )
-    confidence = effects.get("confidence", 1.0)
+    if every is not None:
+        n = int(every.get("coordinates", total))
+        text += f" Over {'all ' if n == total else ''}{n} coordinates, {shares(every)}."
+        fewer = {k: every[k] < shown[k] - 0.1 for k in ("both", "label_change", "colour_change")}
+        if any(fewer.values()):
+            text += " The shown rows overstate what a typical coordinate does."
+        else:
+            text += " A typical coordinate does about as much as the shown ones."
+    reference = every if every is not None else shown
+    confidence = shown.get("confidence", 1.0)
+    text += (
+        f" The classifier is {100 * confidence:.0f}% sure of its label on the unmoved image "
+        "(one image: every row moves the same z)"
+    )
+    if "confidence_moved" in shown:
+        text += f" and {100 * shown['confidence_moved']:.0f}% on average on the moved ones"
+    text += "."
     if confidence < 0.5:
         text += (
-            f" But the classifier is on average only {100 * confidence:.0f}% sure of its label "
-            "on these samples: they do not read as digits yet, so the label changes say little "
-            "about entanglement in this run."
+            " The images do not read as confident digits, so the label changes say little about "
+            "entanglement in this run; the colour shifts do not depend on the classifier."
         )
-    elif effects["both"] > 0:
+    elif reference["both"] > 0:
         text += " A coordinate that changes the digit and the colour at once is entangled."
     else:
         text += " No coordinate here changes both, so this run gives no evidence of entanglement."
+    return text
+
+
+def critic_lipschitz(
+    steps: Sequence[float], wasserstein: Sequence[float], penalty: Sequence[float]
+) -> str:
+    """Whether the critic's gap mean f(real) - mean f(fake) estimates W1 where it peaks and at the
+    end: only a 1-Lipschitz critic makes it one (a lower bound, Kantorovich-Rubinstein). The
+    penalty E[max(0, ||grad f|| - 1)^2] (without lambda) is the mean squared excess of the
+    gradient norm over 1 at the interpolates, so its square root is that excess in root mean
+    square."""
+    if not wasserstein or len(penalty) != len(wasserstein):
+        return "No Wasserstein estimate and penalty were recorded together."
+    i = max(range(len(wasserstein)), key=wasserstein.__getitem__)
+
+    def reading(j: int, where: str) -> str:
+        lp = penalty[j]
+        text = (
+            f"{where} the estimate is {wasserstein[j]:.3g} (iteration {steps[j]:g}) and the "
+            f"penalty {lp:.2g}: over the interpolates, the gradient norm's excess over 1 is "
+            f"{lp**0.5:.2g} in root mean square."
+        )
+        if lp > 0.1:
+            return text + (
+                " The critic is not 1-Lipschitz there, so this value is not an estimate of W1: a "
+                "critic steeper than 1 stretches the gap between its scores."
+            )
+        if lp > 0.01:
+            return text + (
+                " The critic is a little steeper than 1 at some interpolates, so the value may "
+                "overstate W1 somewhat."
+            )
+        return text + (
+            " The critic is close to 1-Lipschitz there, so the value estimates W1 (from below)."
+        )
+
+    text = reading(i, "Where it peaks,")
+    if i != len(wasserstein) - 1:
+        text += " " + reading(len(wasserstein) - 1, "At the end")
+    return text
+
+
+def gan_sample_quality(stats: Mapping[str, float], profile: str, data: str) -> str:
+    """Blurriness and diversity of generated images, measured (Problem 2, Q2), from
+    :func:`helpers.gan.figures.sample_statistics`."""
+    n = int(stats["images"])
+    sharp, sharp_real = stats["sharpness_samples"], stats["sharpness_real"]
+    ratio = sharp / max(sharp_real, 1e-12)
+    text = (
+        f"**Blurriness.** Over {n} samples, the mean gradient magnitude of the grey level is "
+        f"{sharp:.3f}, against {sharp_real:.3f} for as many real test images ({ratio:.2f}x)"
+    )
+    if ratio < 0.85:
+        text += ": by this measure the samples are blurrier than real images (softer edges)."
+    elif ratio > 1.15:
+        text += (
+            ": the samples change more from pixel to pixel than real images do. That is not "
+            "blur but high-frequency content (noise, checkerboard artefacts): look for it in "
+            "the grid."
+        )
+    else:
+        text += ": about as sharp as real images by this measure."
+    nn, nn_real = stats["nn_samples"], stats["nn_real"]
+    text += (
+        f"\n\n**Diversity.** Each sample's nearest other sample is {nn:.3f} away on average (root "
+        f"mean square per pixel), against {nn_real:.3f} between real test images"
+    )
+    if nn < 0.7 * nn_real:
+        text += (
+            ": the samples are closer to each other than real images are, a sign of low "
+            "diversity (near-duplicates, dropped modes)."
+        )
+    else:
+        text += ": the samples are as spread out as real images, no sign of near-duplicates."
+    to_train, real_to_train = stats["nn_train_samples"], stats["nn_train_real"]
+    text += (
+        f" The nearest training image is {to_train:.3f} away from a sample and {real_to_train:.3f} "
+        "from a real test image"
+    )
+    text += (
+        ": the samples are close copies of training images."
+        if to_train < 0.5 * real_to_train
+        else ": the samples are not copies of training images."
+    )
+    k, k_real = int(stats["classes_samples"]), int(stats["classes_real"])
+    text += (
+        f" The digit classifier spreads the samples over {k} class{'es' if k != 1 else ''} (each "
+        f"at least 2% of them; the largest {100 * stats['top_class_samples']:.0f}%), real test "
+        f"images over {k_real} (largest {100 * stats['top_class_real']:.0f}%)"
+    )
+    if k < k_real - 1 or stats["top_class_samples"] > 2 * stats["top_class_real"]:
+        text += ": fewer or more unequal classes, a sign of dropped modes."
+    else:
+        text += ": a spread like the real one."
+    conf, conf_real = stats["confidence_samples"], stats["confidence_real"]
+    text += (
+        f" Its mean confidence is {100 * conf:.0f}% on samples and {100 * conf_real:.0f}% on "
+        "real images"
+    )
+    text += ", so its labels of the samples are a rough reading." if conf < 0.8 * conf_real else "."
+    if not _is_full(profile, data):
+        text += (
+            f" These numbers describe this run ({profile} profile, {data} data), not what "
+            f"{_REAL} gives."
+        )
     return text

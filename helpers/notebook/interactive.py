@@ -16,6 +16,7 @@ from torch import Tensor
 
 __all__ = [
     "ImageExplorer",
+    "alpha_title",
     "interpolate_data",
     "interpolate_latent",
     "interpolate_spherical",
@@ -58,10 +59,18 @@ def latent_perturbations(
 def most_visible_dims(
     generate: Callable[[Tensor], Tensor], z: Tensor, eps: float, k: int
 ) -> list[int]:
-    """The ``k`` coordinates of z whose change by ``eps`` changes the image most (mean |dx|)."""
+    """The ``k`` coordinates of z whose change by ``eps`` changes the image most (mean |dx|):
+    a selection, so the effects measured on them overstate those of a typical coordinate
+    (measure all coordinates too, as notebook 02 does)."""
     grid = latent_perturbations(generate, z, list(range(z.shape[0])), [0.0, eps])
     change = (grid[:, 1] - grid[:, 0]).abs().flatten(1).mean(1)
     return change.topk(k).indices.tolist()
+
+
+def alpha_title(z0: str = "z0", z1: str = "z1") -> str:
+    """A figure's column title for the handout's interpolation convention, alpha z0 +
+    (1 - alpha) z1 (Problem 2, Q4), with the names of the two ends."""
+    return f"alpha, the weight of {z0} (alpha = 0: {z1}, alpha = 1: {z0})"
 
 
 def _alphas(alphas: Sequence[float] | Tensor, like: Tensor) -> Tensor:
@@ -71,36 +80,37 @@ def _alphas(alphas: Sequence[float] | Tensor, like: Tensor) -> Tensor:
 def interpolate_latent(
     generate: Callable[[Tensor], Tensor], z0: Tensor, z1: Tensor, alphas: Sequence[float] | Tensor
 ) -> Tensor:
-    """Latent-space interpolation: g((1 - alpha) z0 + alpha z1) for each alpha.
+    """Latent-space interpolation in the handout's convention (Problem 2, Q4 (a)):
+    x'_alpha = g(z'_alpha) with z'_alpha = alpha z0 + (1 - alpha) z1, for each alpha.
 
     Args:
-        z0, z1: (L,) codes, the first and the second end. alphas: (A,) weights of z1.
+        z0, z1: (L,) codes. alphas: (A,) weights of z0.
 
     Returns:
-        (A, C, H, W) images; alpha = 0 gives g(z0), alpha = 1 gives g(z1).
+        (A, C, H, W) images; alpha = 1 gives g(z0), alpha = 0 gives g(z1).
     """
     a = _alphas(alphas, z0)[:, None]
-    return _decode(generate, (1 - a) * z0 + a * z1)
+    return _decode(generate, a * z0 + (1 - a) * z1)
 
 
 def interpolate_spherical(
     generate: Callable[[Tensor], Tensor], z0: Tensor, z1: Tensor, alphas: Sequence[float] | Tensor
 ) -> Tensor:
-    """Spherical interpolation (slerp): g of codes on the great circle from z0 to z1, with the
-    norm interpolated linearly.
+    """Spherical interpolation (slerp): g of codes on the great circle between z1 and z0, with
+    the norm interpolated linearly; alpha is the weight of z0, as in :func:`interpolate_latent`.
 
     A straight line between two draws of N(0, I) in L dimensions passes through codes of norm
     about sqrt(L / 2) at its middle, while the prior's draws have norm about sqrt(L): the middle
     of the line is off the prior's typical set. Slerp keeps the norm typical.
 
     Returns:
-        (A, C, H, W) images; alpha = 0 gives g(z0), alpha = 1 gives g(z1).
+        (A, C, H, W) images; alpha = 1 gives g(z0), alpha = 0 gives g(z1).
     """
     a = _alphas(alphas, z0)[:, None]
     u0, u1 = z0 / z0.norm(), z1 / z1.norm()
     omega = torch.arccos((u0 * u1).sum().clamp(-1 + 1e-7, 1 - 1e-7))
-    direction = (torch.sin((1 - a) * omega) * u0 + torch.sin(a * omega) * u1) / torch.sin(omega)
-    norm = (1 - a) * z0.norm() + a * z1.norm()
+    direction = (torch.sin(a * omega) * u0 + torch.sin((1 - a) * omega) * u1) / torch.sin(omega)
+    norm = a * z0.norm() + (1 - a) * z1.norm()
     return _decode(generate, direction * norm)
 
 
@@ -110,45 +120,51 @@ def perturbation_effects(
     """How moving one coordinate changes an image, from :func:`latent_perturbations`' grid.
 
     Args:
-        grid: (D, E, C, H, W) images in [-1, 1]; column ``E // 2`` must be eps = 0.
+        grid: (D, E, C, H, W) images in [-1, 1] of one code z, row i moving one coordinate;
+            column ``E // 2`` must be eps = 0 (the unmoved image, the same in every row).
         classify: maps (B, C, H, W) images to (B,) predicted labels and (B,) confidences
             (as :func:`helpers.common.classify` does).
         threshold: a mean colour shift (in [-1, 1] units) above this counts as a colour change.
 
     Returns:
-        ``label_change``: the share of coordinates whose largest move changes the predicted
-        label; ``colour_change``: the share that shift the mean colour by more than
-        ``threshold``; ``both``: the share that do both (entangled factors); ``confidence``:
-        the classifier's mean confidence on the unmoved images (labels of images it is unsure
-        of say little).
+        ``coordinates``: D; ``label_change``: the share of coordinates whose largest move (either
+        end of the row) changes the predicted label; ``colour_change``: the share that shift the
+        mean colour by more than ``threshold``; ``both``: the share that do both (entangled
+        factors); ``confidence``: the classifier's confidence on the unmoved image (one image,
+        counted once); ``confidence_moved``: its mean confidence on the moved images at the
+        row ends (labels of images it is unsure of say little).
     """
     d, e = grid.shape[:2]
     centre, ends = grid[:, e // 2], grid[:, [0, -1]]
     with torch.no_grad():
-        base, confidence = classify(centre)  # (D,)
-        moved = classify(ends.flatten(0, 1))[0].view(d, 2)
-    label = (moved != base[:, None]).any(1)
+        base, confidence = classify(centre[:1])  # the unmoved image: one, whatever D is
+        moved, moved_confidence = classify(ends.flatten(0, 1))
+    label = (moved.view(d, 2) != base[0]).any(1)
     colour = (ends.mean((-1, -2)) - centre.mean((-1, -2))[:, None]).abs().amax((1, 2))
     coloured = colour > threshold
     return {
+        "coordinates": d,
         "label_change": label.float().mean().item(),
         "colour_change": coloured.float().mean().item(),
         "both": (label & coloured).float().mean().item(),
-        "confidence": confidence.float().mean().item(),
+        "confidence": confidence[0].float().item(),
+        "confidence_moved": moved_confidence.float().mean().item(),
     }
 
 
 def interpolate_data(
     generate: Callable[[Tensor], Tensor], z0: Tensor, z1: Tensor, alphas: Sequence[float] | Tensor
 ) -> Tensor:
-    """Data-space interpolation: (1 - alpha) g(z0) + alpha g(z1), pixel by pixel.
+    """Data-space interpolation in the handout's convention (Problem 2, Q4 (b)):
+    x-hat_alpha = alpha g(z0) + (1 - alpha) g(z1), pixel by pixel.
 
     Returns:
-        (A, C, H, W) images: cross-fades of the two end images; alpha = 0 gives g(z0).
+        (A, C, H, W) images: cross-fades of the two end images; alpha = 1 gives g(z0), alpha = 0
+        gives g(z1).
     """
     ends = _decode(generate, torch.stack([z0, z1]))
     a = _alphas(alphas, z0).view(-1, *([1] * (ends.ndim - 1)))
-    return (1 - a) * ends[0] + a * ends[1]
+    return a * ends[0] + (1 - a) * ends[1]
 
 
 RESTART_NOTE = (

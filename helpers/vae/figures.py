@@ -270,33 +270,37 @@ def manifold_coordinates(n: int) -> Tensor:
     return torch.distributions.Normal(0.0, 1.0).icdf(q)
 
 
-def plot_latent_manifold(manifold: Tensor, n: int, *, title: str | None = None) -> Figure:
+def plot_latent_manifold(
+    manifold: Tensor, n: int, *, title: str | None = None, ticks: int = 5
+) -> Figure:
     """The decoder means of :func:`helpers.vae.latent_manifold` ((n * n, 1, H, W), row-major,
-    z1 increasing across, z2 decreasing down), with each row and column labelled by its latent
-    coordinate (:func:`manifold_coordinates`)."""
+    z1 increasing across, z2 decreasing down). The cells sit at the prior's quantiles
+    (:func:`manifold_coordinates`); ``ticks`` of them per axis, spread evenly, are labelled with
+    their latent value z."""
     h, w = manifold.shape[-2:]
     pad = 2  # make_grid's padding
     size = (6.2, 6.6)
     fig, ax = plt.subplots(figsize=size, layout="constrained")
     ax.imshow(plots.make_grid(manifold, nrow=n, padding=pad).numpy())
     values = manifold_coordinates(n)
+    shown = sorted({round(i * (n - 1) / (ticks - 1)) for i in range(ticks)}) if n > 1 else [0]
     ax.set_xticks(
-        [pad + i * (w + pad) + (w - 1) / 2 for i in range(n)],
-        [f"{v:.2f}" for v in values.tolist()],
-        rotation=90,
-        fontsize=plots.readable_pt(7, *size),
+        [pad + i * (w + pad) + (w - 1) / 2 for i in shown],
+        [f"{values[i].item():.2f}" for i in shown],
+        fontsize=plots.readable_pt(8, *size),
     )
     ax.set_yticks(
-        [pad + i * (h + pad) + (h - 1) / 2 for i in range(n)],
-        [f"{v:.2f}" for v in values.flip(0).tolist()],
-        fontsize=plots.readable_pt(7, *size),
+        [pad + i * (h + pad) + (h - 1) / 2 for i in shown],
+        [f"{values.flip(0)[i].item():.2f}" for i in shown],
+        fontsize=plots.readable_pt(8, *size),
     )
     ax.tick_params(length=2)
     ax.grid(False)
     for spine in ax.spines.values():
         spine.set_visible(False)
-    ax.set_xlabel("z1 (prior quantiles)", fontsize=plots.readable_pt(10, *size))
-    ax.set_ylabel("z2 (prior quantiles)", fontsize=plots.readable_pt(10, *size))
+    where = "cells at equal steps of prior probability"
+    ax.set_xlabel(f"z1 ({where})", fontsize=plots.readable_pt(10, *size))
+    ax.set_ylabel(f"z2 ({where})", fontsize=plots.readable_pt(10, *size))
     if title:
         ax.set_title(title, fontsize=plots.readable_pt(11, *size))
     return fig
