@@ -26,7 +26,7 @@ PROVENANCE = (
 )  # fmt: skip
 
 LABELS: dict[str, str] = {
-    "00_datasets/classes_cifar10_grey_digits": "One row per class of the grey-digit stand-in "
+    "00_datasets/classes_cifar10_tiled_shapes": "One row per class of the tiled-shapes stand-in "
     "on which Problem 3's demo trains SimSiam (the table's CIFAR-10 row describes the shapes "
     "stand-in)",
     # 00_datasets
