@@ -124,7 +124,7 @@ def test_simsiam_collapse_uses_one_criterion_both_ways():
     assert simsiam_findings.SIMSIAM_COLLAPSED == 0.15
     both = simsiam_findings.simsiam_collapse(_simsiam(50, 20, 18, b_std=0.15, c_std=0.01), "demo",
                                      "synthetic")  # fmt: skip
-    assert "collapsed: std x sqrt(d) <= 0.15 (Chen & He's Fig. 2)" in both
+    assert "Criterion: collapsed when std x sqrt(d) <= 0.15 (Chen & He's Fig. 2). (a)" in both
     assert "(a) stop-gradient: loss -0.900, output std x sqrt(d) 1.00: not collapsed." in both
     assert both.count(": collapsed. It is the projector's output z") == 2
     assert "too short" not in both

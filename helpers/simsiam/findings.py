@@ -32,7 +32,7 @@ SIMSIAM_COLLAPSED = 0.15
 l2-normalised projector output, averaged over channels and times sqrt(d), is at most this.
 About 1 for outputs spread over the sphere, 0 for one point (Chen & He, 2021, Fig. 2)."""
 
-_CRITERION = f"collapsed: std x sqrt(d) <= {SIMSIAM_COLLAPSED} (Chen & He's Fig. 2)"
+_CRITERION = f"collapsed when std x sqrt(d) <= {SIMSIAM_COLLAPSED} (Chen & He's Fig. 2)"
 
 
 def simsiam_collapse(runs: Mapping[str, Mapping[str, Any]], profile: str, data: str) -> str:
@@ -48,7 +48,7 @@ def simsiam_collapse(runs: Mapping[str, Mapping[str, Any]], profile: str, data: 
     std_a = a["output_std_x_sqrt_dim"]
     state = "collapsed" if std_a <= SIMSIAM_COLLAPSED else "not collapsed"
     lines = [
-        f"Criterion ({_CRITERION}). (a) stop-gradient: loss {a['final_loss']:.3f}, output std "
+        f"Criterion: {_CRITERION}. (a) stop-gradient: loss {a['final_loss']:.3f}, output std "
         f"x sqrt(d) {std_a:.2f}: {state}."
     ]
     collapsed = {}
