@@ -91,8 +91,9 @@ QUESTIONS: dict[str, tuple[str, tuple[Question, ...]]] = {
         Question("2.5 VAE or GAN?", findings=("vae_vs_gan",)),
     )),
     "03_simsiam": ("Problem 3: SimSiam on CIFAR-10", (
-        Question("3.1 Two augmented views; kNN on raw pixels", ("views",),
-                 (Table(("raw_pixel_knn_accuracy",)),)),
+        Question("3.1 Two augmented views; the baselines: raw pixels, the untrained network",
+                 ("views",),
+                 (Table(("raw_pixel_knn_accuracy", "untrained_network_knn_accuracy")),)),
         Question("3.2 Collapse: loss and output std of the four runs", ("loss", "output_std"),
                  (Table(_SIMSIAM, ("final_loss", "output_std_x_sqrt_dim"), ("epochs", "dim")),),
                  ("simsiam_collapse",)),

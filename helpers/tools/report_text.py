@@ -74,6 +74,7 @@ LABELS: dict[str, str] = {
     "data": "data path",
     # 03_simsiam
     "raw_pixel_knn_accuracy": "kNN accuracy on raw pixels (%)",
+    "untrained_network_knn_accuracy": "kNN accuracy of the untrained network (%)",
     "stop_gradient": "(a) stop-gradient",
     "no_stop_gradient": "(b) no stop-gradient",
     "no_pred_mlp": "(c) identity predictor",
@@ -107,7 +108,8 @@ _TWO_DECIMALS = (
     "colour_change both confidence latent data AE VAE output_std_x_sqrt_dim reconstruction_error"
 )
 _ONE_DECIMAL = (
-    "raw_pixel_knn_accuracy final_knn_accuracy final_knn_accuracy_z linear_train_accuracy "
+    "raw_pixel_knn_accuracy untrained_network_knn_accuracy final_knn_accuracy final_knn_accuracy_z "
+    "linear_train_accuracy "
     "linear_test_accuracy kl"
 )
 FORMATS: dict[str, str] = {  # format specs of fields whose unit calls for a fixed precision
