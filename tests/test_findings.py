@@ -87,7 +87,7 @@ def test_gan_samples_and_discriminator():
     assert "not reached" in gan_findings.vanilla_discriminator([0.5, 0.9], [0.5, 0.1])
 
 
-def _simsiam(a_knn, b_knn, c_knn, a_std=1.0, b_std=0.07, c_std=0.2):
+def _simsiam(a_knn, b_knn, c_knn, a_std=1.0, b_std=0.07, c_std=0.02):
     def run(knn, std):
         return {"final_knn_accuracy": knn, "output_std_x_sqrt_dim": std, "final_loss": -0.9}
 
@@ -95,24 +95,90 @@ def _simsiam(a_knn, b_knn, c_knn, a_std=1.0, b_std=0.07, c_std=0.2):
             "no_pred_mlp": run(c_knn, c_std)}  # fmt: skip
 
 
-def test_simsiam_findings_follow_the_numbers():
-    demo = _simsiam(13.1, 11.9, 12.7)
-    assert "does not show stop-gradient learning" in simsiam_findings.simsiam_features(
-        demo, 15.6, "demo", "synthetic"
+def test_simsiam_features_reads_both_baselines_and_the_ablations_both_ways():
+    good = simsiam_findings.simsiam_features(
+        _simsiam(52.0, 20.0, 21.0), 36.5, "demo", "synthetic", 19.0
     )
-    good = simsiam_findings.simsiam_features(_simsiam(40.0, 20.0, 21.0), 65.0, "demo", "synthetic")
-    assert "(a) is at least 19.0 points above every ablation ((b), (c))" in good
-    assert "does not beat raw pixels" in good
+    assert "baselines: raw pixels 36.5%, the untrained network 19.0%" in good
+    assert "(a) is at least 31.0 points above every ablation ((b), (c))" in good
+    assert "(a) beats raw pixels by 15.5 points and the untrained network by 33.0." in good
+    assert "does not beat" not in good and "expected to" not in good
+    below = simsiam_findings.simsiam_features(
+        _simsiam(40.0, 20.0, 21.0), 65.0, "demo", "synthetic", 45.0
+    )
+    assert "(a) does not beat raw pixels (25.0 points below)" in below
+    assert "nor the untrained network (5.0 points below)" in below
+    assert "A longer run, as in the full profile" in below
+    full = simsiam_findings.simsiam_features(_simsiam(40.0, 20.0, 21.0), 65.0, "full", "real")
+    assert "A longer run" not in full and "untrained" not in full
     with_d = _simsiam(40.0, 20.0, 21.0)
     with_d["fixed_random_init"] = {"final_knn_accuracy": 35.0}
     assert "only 5.0 points above the better ablation" in simsiam_findings.simsiam_features(
-        with_d, 65.0, "demo", "synthetic"
+        with_d, 30.0, "demo", "synthetic"
     )
-    below = simsiam_findings.simsiam_features(_simsiam(7.0, 8.6, 7.8), 14.8, "smoke", "synthetic")
-    assert "1.6 points below the better ablation" in below
-    assert "too short" not in simsiam_findings.simsiam_collapse(demo, "demo", "synthetic")
-    weak = _simsiam(13, 12, 12, c_std=0.8)
-    assert "too short" in simsiam_findings.simsiam_collapse(weak, "demo", "synthetic")
+    worse = simsiam_findings.simsiam_features(_simsiam(7.0, 8.6, 7.8), 14.8, "smoke", "synthetic")
+    assert "1.6 points below the better ablation" in worse
+
+
+def test_simsiam_collapse_uses_one_criterion_both_ways():
+    """Collapsed is std x sqrt(d) <= 0.15, for every run; no rule relative to (a)."""
+    assert simsiam_findings.SIMSIAM_COLLAPSED == 0.15
+    both = simsiam_findings.simsiam_collapse(_simsiam(50, 20, 18, b_std=0.15, c_std=0.01), "demo",
+                                     "synthetic")  # fmt: skip
+    assert "Criterion: collapsed when std x sqrt(d) <= 0.15 (Chen & He's Fig. 2). (a)" in both
+    assert "(a) stop-gradient: loss -0.900, output std x sqrt(d) 1.00: not collapsed." in both
+    assert both.count(": collapsed. It is the projector's output z") == 2
+    assert "too short" not in both
+    # (b) at 0.28 (half of (a)'s would once have counted as collapsed) is not collapsed
+    weak = simsiam_findings.simsiam_collapse(_simsiam(50, 20, 18, a_std=0.6, b_std=0.28), "demo",
+                                     "synthetic")  # fmt: skip
+    assert "(b) without stop-gradient: loss -0.900, output std x sqrt(d) 0.28: not collapsed" in (
+        weak
+    )
+    assert "By this criterion (b) did not collapse in this run: it is too short" in weak
+    assert "the full profile" in weak
+    full = simsiam_findings.simsiam_collapse(
+        _simsiam(50, 20, 18, b_std=0.5, c_std=0.4), "full", "real"
+    )
+    assert "(b) and (c) did not collapse in this run: it is too short to show it." in full
+    gone = simsiam_findings.simsiam_collapse(_simsiam(12, 11, 11, a_std=0.05), "demo", "synthetic")
+    assert "output std x sqrt(d) 0.05: collapsed." in gone
+
+
+def test_simsiam_collapse_says_what_collapses_and_reads_run_d():
+    """A collapsed run's projector output collapses; its backbone may keep information, and
+    the sentence follows the backbone's kNN accuracy. Run (d) is read both ways, and what it
+    says about Chen & He's report names the data it holds for."""
+    runs = _simsiam(49.6, 23.4, 20.1, a_std=0.99, b_std=0.02, c_std=0.03)
+    runs["fixed_random_init"] = {
+        "final_knn_accuracy": 30.0,
+        "output_std_x_sqrt_dim": 0.071,
+        "final_loss": -0.95,
+    }
+    text = simsiam_findings.simsiam_collapse(runs, "demo", "synthetic")
+    assert "at chance" not in text
+    assert "projector's output z that collapsed" in text and "reach 23.4% kNN" in text
+    assert "kept some information" not in text  # no reference: no claim about what it kept
+    assert "(d) frozen random predictor: loss -0.950, output std x sqrt(d) 0.07: collapsed" in text
+    assert "in this run (on this stand-in, not on CIFAR-10) (d) collapsed, unlike their report" in (
+        text
+    )
+    real = simsiam_findings.simsiam_collapse(runs, "demo", "real")
+    assert "in this run (on real images) (d) collapsed, unlike their report" in real
+    runs["fixed_random_init"]["output_std_x_sqrt_dim"] = 0.32
+    text = simsiam_findings.simsiam_collapse(runs, "demo", "synthetic")
+    assert "(d) frozen random predictor: loss -0.950, output std x sqrt(d) 0.32: not collapsed" in (
+        text
+    )
+    assert "in this run (on this stand-in, not on CIFAR-10) (d) did not collapse, as they" in text
+    # what training did to the backbone is read against its kNN accuracy after epoch 1
+    for first, words in (
+        (20.0, "3.4 points above its 20.0% after the first epoch"),
+        (23.0, "about its 23.0% after the first epoch: training added little"),
+        (26.0, "below its 26.0% after the first epoch: training made them worse"),
+    ):
+        runs["no_stop_gradient"]["first_epoch_knn_accuracy"] = first
+        assert words in simsiam_findings.simsiam_collapse(runs, "demo", "synthetic")
 
 
 def test_beta_effects_and_interpolation():
@@ -146,35 +212,6 @@ def test_entanglement_reads_the_effects():
                                                  "both": 0.25}, None, 3, 100)  # fmt: skip
     assert "no evidence" in gan_findings.entanglement({"label_change": 0.5, "colour_change": 0.0,
                                                    "both": 0.0}, None, 3, 100)  # fmt: skip
-
-
-def test_simsiam_collapse_says_what_collapses_and_reads_run_d():
-    """A collapsed run's projector output collapses; its backbone may keep information, and
-    the sentence follows the backbone's kNN accuracy. Run (d) is read too, both ways."""
-    runs = _simsiam(49.6, 23.4, 20.1, a_std=0.99, b_std=0.02, c_std=0.03)
-    runs["fixed_random_init"] = {
-        "final_knn_accuracy": 30.0,
-        "output_std_x_sqrt_dim": 0.071,
-        "final_loss": -0.95,
-    }
-    text = simsiam_findings.simsiam_collapse(runs, "demo", "synthetic")
-    assert "at chance" not in text
-    assert "projector's output z that collapsed" in text and "reach 23.4% kNN" in text
-    assert "kept some information" not in text  # no reference: no claim about what it kept
-    assert "(d) frozen random predictor: loss -0.950, output std x sqrt(d) 0.07" in text
-    assert "in this run (d) collapsed, unlike their report" in text
-    runs["fixed_random_init"]["output_std_x_sqrt_dim"] = 0.9
-    assert "in this run (d) did not collapse, as they report" in simsiam_findings.simsiam_collapse(
-        runs, "demo", "synthetic"
-    )
-    # what training did to the backbone is read against its kNN accuracy after epoch 1
-    for first, words in (
-        (20.0, "3.4 points above its 20.0% after the first epoch"),
-        (23.0, "about its 23.0% after the first epoch: training added little"),
-        (26.0, "below its 26.0% after the first epoch: training made them worse"),
-    ):
-        runs["no_stop_gradient"]["first_epoch_knn_accuracy"] = first
-        assert words in simsiam_findings.simsiam_collapse(runs, "demo", "synthetic")
 
 
 def test_notebooks_do_not_claim_collapsed_features_are_at_chance_nor_the_handouts_sign():

@@ -258,6 +258,27 @@ def test_pixel_knn_uses_normalised_pixels():
     assert pixel_knn_accuracy(x, y, xt, yt, k=1) == 100.0
 
 
+def test_untrained_knn_is_run_a_before_training_and_leaves_the_rng_alone():
+    from helpers.profiles import SimSiamBudget
+    from helpers.simsiam import embed, make_run, untrained_knn_accuracy
+
+    budget = SimSiamBudget(epochs=1, dim=8, pred_dim=4, width=4, blocks=(1, 1, 1, 1),
+                           stem_stride=2, knn_k=5)  # fmt: skip
+    g = torch.Generator().manual_seed(0)
+    x = torch.randint(0, 256, (40, 3, 32, 32), generator=g, dtype=torch.uint8)
+    y = torch.randint(0, 3, (40,), generator=g)
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+    acc = untrained_knn_accuracy(budget, x, y, x[:10], y[:10], seed=7)
+    assert torch.equal(torch.random.get_rng_state(), before)
+    model = make_run("stop_gradient", budget, seed=7)
+    norm = SimSiamAugment().normalize
+    h, _ = embed(model, x, normalize=norm)
+    ht, _ = embed(model, x[:10], normalize=norm)
+    assert acc == pytest.approx(knn_accuracy(h, y, ht, y[:10], k=5))
+    assert untrained_knn_accuracy(budget, x, y, x[:10], y[:10], seed=7) == acc
+
+
 def test_linear_probe_separates_separable_features_and_not_noise():
     from helpers.simsiam import linear_probe
 

@@ -51,11 +51,17 @@ def test_loss_and_std_show_the_four_course_runs_and_knn_all_five():
     std = simsiam_figures.plot_output_std(results, labels, dim=256)
     ys = std.axes[0].get_lines()[0].get_ydata()
     assert ys[0] == pytest.approx(0.05 * math.sqrt(256))
+    limit = [line for line in std.axes[0].get_lines() if list(line.get_ydata()) == [0.15, 0.15]]
+    assert len(limit) == 1  # the collapse criterion, drawn once
     knn = simsiam_figures.plot_knn_accuracy(results, labels, raw_knn=42.0)
     assert len(knn.axes) == 2
     for ax in knn.axes:  # five runs, raw pixels and chance
         assert len(ax.get_lines()) == 7
         assert any(list(line.get_ydata()) == [42.0, 42.0] for line in ax.get_lines())
+    both = simsiam_figures.plot_knn_accuracy(results, labels, 42.0, untrained_knn=19.0)
+    for ax in both.axes:  # and the untrained network
+        assert len(ax.get_lines()) == 8
+        assert any(list(line.get_ydata()) == [19.0, 19.0] for line in ax.get_lines())
     plt.close("all")
 
 
@@ -65,6 +71,12 @@ def test_answers_quote_the_metrics_of_each_run():
     b = metrics["no_stop_gradient"]
     assert f"Run (b) ends with loss {b['final_loss']:.3f}" in text
     assert "against 33.3% on raw" in text and "(demo profile, synthetic data)" in text
+    assert "std x sqrt(d) 0.20, not collapsed" in text and "Collapsed means output std" in text
+    assert "untrained" not in text
+    metrics["no_stop_gradient"]["output_std_x_sqrt_dim"] = 0.1
+    both = simsiam_figures.answers(metrics, 33.3, "demo", "synthetic", untrained_knn=18.5)
+    assert "std x sqrt(d) 0.10, collapsed" in both
+    assert "33.3% on raw pixels and 18.5% for the untrained network" in both
     line = simsiam_figures.workbook_recipe_answer(metrics, SimSiamRecipe(base_lr=0.06))
     w = metrics[simsiam_figures.WORKBOOK_RUN]["final_knn_accuracy"]
     assert f"kNN {w:.1f}% on the backbone" in line
@@ -75,7 +87,8 @@ def test_setup_text_names_the_stand_in_only_on_synthetic_data():
     course = budget.recipe("course")
     x, _ = synthetic.grey_digits(4)
     text = simsiam_figures.setup_text(budget, course, course, "workbook", "demo", "synthetic", x, x)
-    assert "stand-in: grey_digits" in text and "the full profile's" in text
+    assert "(stand-in grey_digits)" in text and "the full profile's" in text
+    assert "16 epochs" not in text and "1 epochs, batch 512, base lr 0.03" in text
     real = simsiam_figures.setup_text(budget, course, course, "workbook", "full", "real", x, x)
     assert "stand-in" not in real and "the full profile's" not in real
 

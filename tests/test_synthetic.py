@@ -85,3 +85,30 @@ def test_grey_digits_stand_in_and_its_loader():
     assert loaded.shape == (50, 3, 32, 32) and labels.shape == (50,)
     with pytest.raises(ValueError, match="stand-in"):
         data.load("mnist", "train", source="synthetic", n=5, standin="grey_digits")
+
+
+def test_tiled_shapes_show_the_class_in_every_crop_and_vary_colour_per_image():
+    """Problem 3's stand-in: one shape class repeated over the image, so a quarter of the image
+    holds as much of it as the whole; colour and brightness drawn per image, so raw pixels
+    separate the classes poorly."""
+    from helpers import data
+
+    x, y = data.tiled_shapes(1000, seed=3)
+    assert x.shape == (1000, 3, 32, 32) and x.dtype == torch.uint8 and y.shape == (1000,)
+    assert set(y.tolist()) == set(range(10))
+    f = x.float() / 255
+    quarters = [f[..., :16, :16], f[..., 16:, 16:]]
+    spread = [(q.amax((2, 3)) - q.amin((2, 3))).mean((1,)) for q in quarters]
+    assert all((s > 0.25).float().mean() > 0.95 for s in spread)  # shapes in every corner
+    levels = f.mean((1, 2, 3))
+    assert levels.std() > 0.05  # brightness varies per image, unlike ``grey_digits``
+    chroma = (f - f.mean(1, keepdim=True)).abs().mean((1, 2, 3))
+    assert chroma.mean() > 0.03  # colour, not grey
+    xt, yt = data.tiled_shapes(500, seed=4)
+    assert _nearest_mean_accuracy(x, y, xt, yt) < 0.3
+    assert not torch.equal(x[:5], xt[:5])
+    again, _ = data.tiled_shapes(1000, seed=3)
+    assert torch.equal(x, again)
+    loaded, labels = data.load("cifar10", "train", source="synthetic", n=50, standin="tiled_shapes",
+                               profile="smoke")  # fmt: skip
+    assert loaded.shape == (50, 3, 32, 32) and labels.shape == (50,)

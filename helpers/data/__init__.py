@@ -3,6 +3,7 @@
 - :mod:`~helpers.data.loaders`: :func:`load`, checks and caches;
 - :mod:`~helpers.data.formats`: each dataset's files, download and parser;
 - :mod:`~helpers.data.synthetic`: the offline stand-in datasets;
+- :mod:`~helpers.data.standins`: the CIFAR-10 stand-ins by name, and Problem 3's (tiled shapes);
 - :mod:`~helpers.data.augment`: batched two-view augmentation (SimSiam);
 - :mod:`~helpers.data.batches`: device-resident shuffled batches of a uint8 dataset.
 """
@@ -35,8 +36,11 @@ from .loaders import (
     data_dir,
     load,
 )
-from .synthetic import (
+from .standins import (
     STANDINS,
+    tiled_shapes,
+)
+from .synthetic import (
     chunked,
     digits,
     glyph_coverage,
@@ -75,6 +79,7 @@ __all__ = [
     "rgb_to_hsv",
     "seed_for",
     "shape_mask",
+    "tiled_shapes",
     "to_float",
     "to_uint8",
 ]

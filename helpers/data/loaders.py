@@ -36,7 +36,7 @@ from torch import Tensor
 
 from ..profiles import Profile, get_profile, resolve_data_source
 from ..train.fileio import repo_root, save_npz
-from . import synthetic
+from . import standins, synthetic
 from .formats import (
     DATASETS,
     LAYOUTS,
@@ -131,12 +131,12 @@ def _synthetic(
 ) -> tuple[Tensor, Tensor | None]:
     stream = synthetic.seed_for(seed, spec.name, split)
     if standin is not None:
-        if spec.name != "cifar10" or standin not in synthetic.STANDINS:
+        if spec.name != "cifar10" or standin not in standins.STANDINS:
             raise ValueError(
                 f"unknown stand-in {standin!r} for {spec.name}; cifar10 has "
-                f"{', '.join(synthetic.STANDINS)}"
+                f"{', '.join(standins.STANDINS)}"
             )
-        return synthetic.STANDINS[standin](n, stream)
+        return standins.STANDINS[standin](n, stream)
     if spec.name == "binarized_mnist":
         return synthetic.digits(n, stream, binarized=True)[0], None
     if spec.name == "mnist":

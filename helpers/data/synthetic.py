@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Callable
 
 import torch
 from torch import Tensor
 
 __all__ = [
-    "STANDINS",
     "chunked",
     "digits",
     "glyph_coverage",
@@ -366,10 +364,3 @@ def objects(n: int, seed: int = 0) -> tuple[Tensor, Tensor]:
         img = img + 0.03 * torch.randn(img.shape, generator=g)
         images.append(to_uint8(img))
     return torch.cat(images), labels
-
-
-# The CIFAR-10 stand-ins by name (``helpers.data.load(..., standin=...)``).
-STANDINS: dict[str, Callable[[int, int], tuple[Tensor, Tensor]]] = {
-    "objects": objects,
-    "grey_digits": grey_digits,
-}

@@ -23,7 +23,7 @@ __all__ = [
 
 SHORT_TITLES = {"binarized_mnist": "binarized MNIST", "mnist": "MNIST", "svhn": "SVHN"}
 # What each CIFAR-10 stand-in of helpers.data.STANDINS shows, in words.
-STANDIN_KINDS = {"objects": "shapes", "grey_digits": "grey digits"}
+STANDIN_KINDS = {"objects": "shapes", "grey_digits": "grey digits", "tiled_shapes": "tiled shapes"}
 
 CIFAR10_CLASSES = (
     "airplane",
@@ -53,10 +53,11 @@ def dataset_title(name: str, source: str, standin: str | None = None) -> str:
 
 def class_names(name: str, source: str, standin: str | None = None) -> Sequence[str]:
     """The names of the 10 classes of dataset ``name`` from ``source`` (``real`` or
-    ``synthetic``): CIFAR-10's, the shapes of its ``objects`` stand-in, else the digits 0-9."""
+    ``synthetic``): CIFAR-10's, the shapes of its ``objects`` and ``tiled_shapes`` stand-ins, else
+    the digits 0-9."""
     if name == "cifar10" and source == "real":
         return CIFAR10_CLASSES
-    if name == "cifar10" and standin in (None, "objects"):
+    if name == "cifar10" and standin in (None, "objects", "tiled_shapes"):
         return synthetic.OBJECT_CLASSES
     return [str(k) for k in range(10)]
 

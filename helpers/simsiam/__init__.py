@@ -10,6 +10,8 @@
   - :func:`resnet18_cifar`: ResNet-18 with a 3x3 stem and no max-pool, for 32x32 images; it
     takes the same keyword arguments as ``torchvision.models.resnet18``.
 
+- :mod:`helpers.simsiam.baselines`: the kNN accuracy of raw pixels and of the untrained network.
+
 - :mod:`helpers.simsiam.training`: training and evaluation.
 
   - :func:`train_simsiam`, and Problem 3's runs (:data:`RUNS`, :func:`make_run`,
@@ -25,6 +27,10 @@ Per-problem modules: ``from helpers.simsiam import check, figures, findings``.
 
 from __future__ import annotations
 
+from .baselines import (
+    pixel_knn_accuracy,
+    untrained_knn_accuracy,
+)
 from .course import (
     CosineSimilarity,
     SimSiam,
@@ -42,7 +48,6 @@ from .training import (
     linear_probe,
     make_run,
     output_std,
-    pixel_knn_accuracy,
     run_summary,
     train_run,
     train_simsiam,
@@ -65,4 +70,5 @@ __all__ = [
     "run_summary",
     "train_run",
     "train_simsiam",
+    "untrained_knn_accuracy",
 ]

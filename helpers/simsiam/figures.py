@@ -20,7 +20,7 @@ from ..notebook import plots
 from ..notebook.previews import dataset_title
 from ..profiles import SimSiamBudget, SimSiamRecipe, get_profile
 from ..train.loop import TrainResult
-from . import course, training
+from . import course, findings, training
 
 __all__ = [
     "RUN_LABELS",
@@ -65,24 +65,36 @@ def setup_text(
     x_train: Tensor,
     x_test: Tensor,
 ) -> str:
-    """What this run trains on and with which recipes (printed by the set-up cell).
+    """The settings this run uses, in a few lines (printed by the set-up cell): data, network,
+    the recipe of runs (a)-(d) and, where it differs, (a)'s second recipe; outside the full
+    profile also the course's recipe, for comparison.
 
     ``x_train``, ``x_test``: the uint8 images (N, 3, H, W) of the two splits.
     """
+    source = f"stand-in {budget.standin or 'objects'}" if data == "synthetic" else "real"
+    blocks = "-".join(map(str, budget.blocks))
+    crop = f"crops {course.crop_scale[0]:.0%}-{course.crop_scale[1]:.0%}"
     lines = [
-        str(budget),
-        f"train {tuple(x_train.shape)} {x_train.dtype}, test {tuple(x_test.shape)}",
-        f"recipe of runs (a)-(d) in the {profile} profile: {course}",
-        f"{recipe_name} recipe: {ours}",
+        f"data: CIFAR-10 ({source}), {len(x_train)} train / {len(x_test)} test images "
+        f"{tuple(x_train.shape[1:])}",
+        f"network: ResNet (width {budget.width}, blocks {blocks}, stem stride "
+        f"{budget.stem_stride}), projector dim {budget.dim}, predictor hidden {budget.pred_dim}",
+        f"runs (a)-(d): {budget.epochs} epochs, batch {course.batch_size}, base lr "
+        f"{course.base_lr:g} (lr {course.base_lr * course.batch_size / 256:g}), weight decay "
+        f"{course.weight_decay:g}, {crop}, grayscale p {course.p_gray:g}",
     ]
-    if profile != "full":
-        full = get_profile("full").simsiam.recipe("course")
+    if ours != course:
         lines.append(
-            f"(the course's recipe, the full profile's: batch {full.batch_size}, "
-            f"base_lr {full.base_lr})"
+            f"(a) again with the {recipe_name} recipe: batch {ours.batch_size}, base lr "
+            f"{ours.base_lr:g}, warm-up {ours.warmup_epochs} epochs"
         )
-    if data == "synthetic":
-        lines.append(f"stand-in: {budget.standin or 'objects'} (helpers.data.synthetic)")
+    if profile != "full":
+        full = get_profile("full").simsiam
+        lines.append(
+            f"(the course's, the full profile's: {full.epochs} epochs, batch "
+            f"{full.recipe('course').batch_size}, base lr {full.recipe('course').base_lr:g}, "
+            "ResNet-18)"
+        )
     return "\n".join(lines)
 
 
@@ -167,10 +179,12 @@ def plot_knn_accuracy(
     labels: Mapping[str, str],
     raw_knn: float,
     dataset: str = "CIFAR-10",
+    untrained_knn: float | None = None,
 ) -> Figure:
     """Two panels: the kNN accuracy of the backbone's features and of the projector's output z
-    of every run, against the epoch, with raw pixels' accuracy and chance as lines; one legend
-    below both. 6.4 in wide: within a report page (6.5 in), so its fonts print at their size."""
+    of every run, against the epoch, with the baselines (raw pixels, the untrained network's
+    backbone when ``untrained_knn`` is given) and chance as lines; one legend below both.
+    6.4 in wide: within a report page (6.5 in), so its fonts print at their size."""
     fig, axes = plt.subplots(1, 2, figsize=(6.4, 4.2), sharey=True, layout="constrained")
     plots.plot_curves(
         series("knn_accuracy", results, labels),
@@ -189,6 +203,9 @@ def plot_knn_accuracy(
     )
     for ax in axes:
         ax.axhline(raw_knn, color="grey", ls="--", lw=1, label=f"raw pixels ({raw_knn:.0f}%)")
+        if untrained_knn is not None:
+            ax.axhline(untrained_knn, color="black", ls="-.", lw=1,
+                       label=f"untrained network ({untrained_knn:.0f}%)")  # fmt: skip
         ax.axhline(10, color="grey", ls=":", lw=1, label="chance (10%)")
         plots.epoch_axis(ax)
     plots.legend_below(fig, axes[1], ncols=2)
@@ -202,7 +219,8 @@ def plot_output_std(
     dim: int,
     dataset: str = "CIFAR-10",
 ) -> Figure:
-    """The std of the normalised projector output x sqrt(dim) of runs (a)-(d), per epoch."""
+    """The std of the normalised projector output x sqrt(dim) of runs (a)-(d), per epoch, with
+    the collapse criterion (:data:`helpers.simsiam.findings.SIMSIAM_COLLAPSED`) as a line."""
     fig = plots.plot_curves(
         series("output_std", _course_runs(results), labels, math.sqrt(dim)),
         xlabel="epoch",
@@ -211,25 +229,49 @@ def plot_output_std(
         legend="below",
     )
     fig.axes[0].set_ylim(0, 1.1)
+    limit = findings.SIMSIAM_COLLAPSED
+    ax = fig.axes[0]
+    ax.axhline(limit, color="grey", ls="--", lw=1)
+    ax.text(0.01, limit + 0.02, f"collapsed: {limit} or less", color="grey", fontsize=8,
+            transform=ax.get_yaxis_transform())  # fmt: skip
     plots.epoch_axis(fig.axes[0])
     return fig
 
 
-def answers(metrics: Mapping[str, Any], raw_knn: float, profile: str, data: str) -> str:
-    """The report's answers (markdown) from the metrics of runs (a)-(d)."""
+def answers(
+    metrics: Mapping[str, Any],
+    raw_knn: float,
+    profile: str,
+    data: str,
+    untrained_knn: float | None = None,
+) -> str:
+    """The report's answers (markdown) from the metrics of runs (a)-(d), collapse judged by
+    :data:`helpers.simsiam.findings.SIMSIAM_COLLAPSED` (``untrained_knn``: the untrained network's
+    backbone kNN accuracy, a baseline beside raw pixels; None: not measured)."""
     a, b, c, d = (metrics[n] for n in training.RUNS)
+    limit = findings.SIMSIAM_COLLAPSED
+
+    def state(m: Mapping[str, Any]) -> str:
+        std = m["output_std_x_sqrt_dim"]
+        return f"std x sqrt(d) {std:.2f}, {'collapsed' if std <= limit else 'not collapsed'}"
+
+    baselines = f"{raw_knn:.1f}% on raw pixels"
+    if untrained_knn is not None:
+        baselines += f" and {untrained_knn:.1f}% for the untrained network"
     return f"""
+Collapsed means output std x sqrt(d) <= {limit} (Chen & He's Fig. 2: about 1 when the outputs
+spread over the sphere, 0 when they are one point).
+
 - **Does SimSiam collapse without stop-gradient?** Run (b) ends with loss {b["final_loss"]:.3f}
-  and output std x sqrt(d) {b["output_std_x_sqrt_dim"]:.2f}, against {a["final_loss"]:.3f} and
-  {a["output_std_x_sqrt_dim"]:.2f} for (a); its kNN accuracy is {b["final_knn_accuracy"]:.1f}%
-  (chance: 10%).
-- **Without the predictor?** Run (c): loss {c["final_loss"]:.3f}, std x sqrt(d)
-  {c["output_std_x_sqrt_dim"]:.2f}, kNN {c["final_knn_accuracy"]:.1f}%.
-- **With a fixed random predictor?** Run (d): loss {d["final_loss"]:.3f},
-  std x sqrt(d) {d["output_std_x_sqrt_dim"]:.2f}, kNN {d["final_knn_accuracy"]:.1f}%.
+  and {state(b)}, against loss {a["final_loss"]:.3f} and {state(a)} for (a); its backbone's kNN
+  accuracy is {b["final_knn_accuracy"]:.1f}%.
+- **Without the predictor?** Run (c): loss {c["final_loss"]:.3f}, {state(c)}, kNN
+  {c["final_knn_accuracy"]:.1f}%.
+- **With a fixed random predictor?** Run (d): loss {d["final_loss"]:.3f}, {state(d)}, kNN
+  {d["final_knn_accuracy"]:.1f}%.
 - **Does (a) learn useful features?** kNN accuracy {a["final_knn_accuracy"]:.1f}% on the
-  backbone features and {a["final_knn_accuracy_z"]:.1f}% on z, against {raw_knn:.1f}% on raw
-  pixels, after {a["epochs"]} epochs ({profile} profile, {data} data).
+  backbone features and {a["final_knn_accuracy_z"]:.1f}% on z, against {baselines}, after
+  {a["epochs"]} epochs ({profile} profile, {data} data).
 """
 
 

@@ -1,7 +1,7 @@
 """Training and evaluating SimSiam: :func:`train_simsiam` with the monitors it records every
 epoch (:func:`knn_accuracy`, :func:`output_std`), Problem 3's runs (:data:`RUNS`,
 :func:`make_run`, :func:`train_run`), and the evaluations after training (:func:`embed`,
-:func:`pixel_knn_accuracy`, :func:`linear_probe`, :func:`run_summary`).
+:func:`linear_probe`, :func:`run_summary`); the baselines are in :mod:`helpers.simsiam.baselines`.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ __all__ = [
     "linear_probe",
     "make_run",
     "output_std",
-    "pixel_knn_accuracy",
     "run_summary",
     "train_run",
     "train_simsiam",
@@ -308,27 +307,6 @@ def train_run(
         batch_size=recipe.batch_size, base_lr=recipe.base_lr, weight_decay=recipe.weight_decay,
         warmup_epochs=recipe.warmup_epochs, augment=augment, **kwargs,
     )  # fmt: skip
-
-
-@torch.no_grad()
-def pixel_knn_accuracy(
-    train_images: Tensor,
-    train_labels: Tensor,
-    test_images: Tensor,
-    test_labels: Tensor,
-    k: int = 200,
-    normalize: Callable[[Tensor], Tensor] | None = None,
-) -> float:
-    """:func:`knn_accuracy` on the normalised pixels of uint8 images (N, C, H, W): the floor
-    that any learned representation must beat."""
-    from ..data.augment import SimSiamAugment
-
-    normalize = normalize or SimSiamAugment().normalize
-
-    def flat(images: Tensor) -> Tensor:
-        return normalize(images.float() / 255).flatten(1)
-
-    return knn_accuracy(flat(train_images), train_labels, flat(test_images), test_labels, k=k)
 
 
 def linear_probe(
