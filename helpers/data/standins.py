@@ -13,7 +13,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from .synthetic import grey_digits, objects, shape_mask, to_uint8
+from .synthetic import grey_digits, objects, pixel_grid, shape_coverage, to_uint8
 
 __all__ = ["STANDINS", "tiled_shapes"]
 
@@ -60,9 +60,7 @@ def tiled_shapes(
     """
     g = torch.Generator().manual_seed(seed)
     labels = torch.randint(0, 10, (n,), generator=g)
-    size = 32
-    coords = torch.arange(size, dtype=torch.float32)
-    yy, xx = torch.meshgrid(coords, coords, indexing="ij")
+    yy, xx = pixel_grid(32)
     images = []
     for i in range(0, n, 500):
         lab = labels[i : i + 500]
@@ -75,13 +73,7 @@ def tiled_shapes(
         # Coordinates centred on the nearest lattice point, in units of the shape's radius.
         u = torch.remainder(torch.cos(angle) * x + torch.sin(angle) * y, step) - step / 2
         v = torch.remainder(-torch.sin(angle) * x + torch.cos(angle) * y, step) - step / 2
-        u, v = u / radius, v / radius
-        inside = torch.empty(m, size, size)
-        for k in range(10):
-            idx = (lab == k).nonzero().flatten()
-            if idx.numel():
-                inside[idx] = shape_mask(k, u[idx], v[idx])
-        mask = (inside * radius + 0.5).clamp(0, 1)[:, None]  # anti-aliased over one pixel
+        mask = shape_coverage(lab, u / radius, v / radius, radius)
         background = _tinted(g, m, background_luminance, chroma)
         shape = _tinted(g, m, shape_luminance, chroma)
         img = background * (1 - mask) + shape * mask

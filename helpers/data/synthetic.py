@@ -30,7 +30,9 @@ __all__ = [
     "grey_digits",
     "house_numbers",
     "objects",
+    "pixel_grid",
     "seed_for",
+    "shape_coverage",
     "shape_mask",
     "to_uint8",
 ]
@@ -313,6 +315,27 @@ def shape_mask(label: int, u: Tensor, v: Tensor) -> Tensor:
     return torch.minimum(0.22 - (v - 0.8 * u.abs() + 0.3).abs(), 0.9 - u.abs())
 
 
+def pixel_grid(size: int) -> tuple[Tensor, Tensor]:
+    """The row and column coordinates ``(yy, xx)`` of a ``size`` x ``size`` image's pixels,
+    each (size, size) float32."""
+    coords = torch.arange(size, dtype=torch.float32)
+    yy, xx = torch.meshgrid(coords, coords, indexing="ij")
+    return yy, xx
+
+
+def shape_coverage(labels: Tensor, u: Tensor, v: Tensor, radius: Tensor) -> Tensor:
+    """How much of each pixel (m, 1, H, W), 0..1, the class shape of each image covers, given
+    its coordinates ``u``, ``v`` (m, H, W) in units of the shape's radius (see
+    :func:`shape_mask`) and that radius in pixels (``radius``, broadcast to (m, H, W)): the
+    shape's edge anti-aliased over one pixel."""
+    inside = torch.empty(u.shape)
+    for k in range(10):
+        idx = (labels == k).nonzero().flatten()
+        if idx.numel():
+            inside[idx] = shape_mask(k, u[idx], v[idx])
+    return (inside * radius + 0.5).clamp(0, 1)[:, None]
+
+
 def objects(n: int, seed: int = 0) -> tuple[Tensor, Tensor]:
     """CIFAR-like objects (CIFAR-10 stand-in): images (n, 3, 32, 32) uint8, labels (n,) 0..9.
 
@@ -322,8 +345,7 @@ def objects(n: int, seed: int = 0) -> tuple[Tensor, Tensor]:
     g = torch.Generator().manual_seed(seed)
     labels = torch.randint(0, 10, (n,), generator=g)
     size = 32
-    coords = torch.arange(size, dtype=torch.float32)
-    yy, xx = torch.meshgrid(coords, coords, indexing="ij")
+    yy, xx = pixel_grid(size)
     images = []
     for i in range(0, n, 500):
         lab = labels[i : i + 500]
@@ -335,12 +357,7 @@ def objects(n: int, seed: int = 0) -> tuple[Tensor, Tensor]:
         x, y = (xx - cx) / radius, (yy - cy) / radius
         u = torch.cos(angle) * x + torch.sin(angle) * y
         v = -torch.sin(angle) * x + torch.cos(angle) * y
-        inside = torch.empty(m, size, size)
-        for k in range(10):
-            idx = (lab == k).nonzero().flatten()
-            if idx.numel():
-                inside[idx] = shape_mask(k, u[idx], v[idx])
-        mask = (inside * radius + 0.5).clamp(0, 1)[:, None]  # anti-aliased over one pixel
+        mask = shape_coverage(lab, u, v, radius)
 
         background = _random_colours(g, m)
         colour_a = _contrasting(g, background, 0.2)
