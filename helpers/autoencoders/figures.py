@@ -61,25 +61,22 @@ def plot_beta_0_vs_10(results: Mapping[str, TrainResult], dataset: str = "MNIST"
     """Validation reconstruction term and KL per epoch of ``vae_beta_0`` and ``vae_beta_10``,
     trained on ``dataset`` (for the title)."""
     fig, axes = plt.subplots(1, 2, figsize=(6.5, 3.3), layout="constrained")
+    panels = (  # (history key, y label, title, log y axis), one per panel
+        ("valid_recon", "E_q log p(x|z) (nats)", "reconstruction term (validation)", False),
+        ("valid_kl", "KL (nats)", "KL term (validation)", True),
+    )
     for name in ("vae_beta_0", "vae_beta_10"):
         h = results[name].history
-        plots.plot_curves(
-            {name: h.series("valid_recon", x="epoch")},
-            ax=axes[0],
-            xlabel="epoch",
-            ylabel="E_q log p(x|z) (nats)",
-            title="reconstruction term (validation)",
-            legend=None,
-        )
-        plots.plot_curves(
-            {name: h.series("valid_kl", x="epoch")},
-            ax=axes[1],
-            xlabel="epoch",
-            ylabel="KL (nats)",
-            title="KL term (validation)",
-            logy=True,
-            legend=None,
-        )
+        for ax, (key, ylabel, title, logy) in zip(axes, panels, strict=True):
+            plots.plot_curves(
+                {name: h.series(key, x="epoch")},
+                ax=ax,
+                xlabel="epoch",
+                ylabel=ylabel,
+                title=title,
+                logy=logy,
+                legend=None,
+            )
     for ax in axes:
         ax.get_lines()[0].set_label("VAE, beta = 0")
         ax.get_lines()[1].set_label("VAE, beta = 10")
