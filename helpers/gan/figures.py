@@ -131,21 +131,21 @@ def plot_wgan_curves(
     fig, axes = plt.subplot_mosaic(
         [["w", "lp"], ["fd", "fd"]], figsize=(plots.PAGE_WIDTH, 4.4), layout="constrained"
     )
-    plots.plot_curves(
-        {"W estimate": history.series("wasserstein")},
-        ax=axes["w"],
-        xlabel="generator iteration",
-        ylabel="mean f(real) - mean f(fake)",
-        title="critic's Wasserstein estimate",
-    )
-    plots.plot_curves(
-        {"LP": history.series("lp")},
-        ax=axes["lp"],
-        xlabel="generator iteration",
-        ylabel="E[max(0, |grad f| - 1)^2]",
-        title="Lipschitz penalty (without lambda)",
-        logy=True,
-    )
+    top = (  # (panel, history key, curve label, y label, title, log y axis)
+        ("w", "wasserstein", "W estimate", "mean f(real) - mean f(fake)",
+         "critic's Wasserstein estimate", False),
+        ("lp", "lp", "LP", "E[max(0, |grad f| - 1)^2]", "Lipschitz penalty (without lambda)",
+         True),
+    )  # fmt: skip
+    for panel, key, label, ylabel, panel_title, logy in top:
+        plots.plot_curves(
+            {label: history.series(key)},
+            ax=axes[panel],
+            xlabel="generator iteration",
+            ylabel=ylabel,
+            title=panel_title,
+            logy=logy,
+        )
     steps, fds = history.series("frechet_distance")
     plots.plot_curves(
         {
