@@ -159,16 +159,30 @@ def _course_runs(results: Mapping[str, TrainResult]) -> dict[str, TrainResult]:
     return {n: r for n, r in results.items() if n in training.RUNS}
 
 
+def _plot_course_runs(
+    key: str,
+    results: Mapping[str, TrainResult],
+    labels: Mapping[str, str],
+    ylabel: str,
+    title: str,
+    scale: float = 1.0,
+) -> Figure:
+    """History ``key`` (x ``scale``) of runs (a)-(d) against the epoch, the legend below."""
+    return plots.plot_curves(
+        series(key, _course_runs(results), labels, scale),
+        xlabel="epoch",
+        ylabel=ylabel,
+        title=title,
+        legend="below",
+    )
+
+
 def plot_loss(
     results: Mapping[str, TrainResult], labels: Mapping[str, str], dataset: str = "CIFAR-10"
 ) -> Figure:
     """The training loss of runs (a)-(d) against the epoch, on ``dataset`` (for the title)."""
-    fig = plots.plot_curves(
-        series("loss", _course_runs(results), labels),
-        xlabel="epoch",
-        ylabel="loss (-1: views agree perfectly)",
-        title=f"Training loss, {dataset}",
-        legend="below",
+    fig = _plot_course_runs(
+        "loss", results, labels, "loss (-1: views agree perfectly)", f"Training loss, {dataset}"
     )
     plots.epoch_axis(fig.axes[0])
     return fig
@@ -221,12 +235,13 @@ def plot_output_std(
 ) -> Figure:
     """The std of the normalised projector output x sqrt(dim) of runs (a)-(d), per epoch, with
     the collapse criterion (:data:`helpers.simsiam.findings.SIMSIAM_COLLAPSED`) as a line."""
-    fig = plots.plot_curves(
-        series("output_std", _course_runs(results), labels, math.sqrt(dim)),
-        xlabel="epoch",
-        ylabel="std of normalised z x sqrt(d)",
-        title=f"Output std (1: spread, 0: collapsed), {dataset}",
-        legend="below",
+    fig = _plot_course_runs(
+        "output_std",
+        results,
+        labels,
+        "std of normalised z x sqrt(d)",
+        f"Output std (1: spread, 0: collapsed), {dataset}",
+        scale=math.sqrt(dim),
     )
     fig.axes[0].set_ylim(0, 1.1)
     limit = findings.SIMSIAM_COLLAPSED
