@@ -206,7 +206,7 @@ def test_headings_carry_the_handouts_numbers(outputs):
 def test_problem_3_maps_the_handouts_runs_and_splits_the_findings(outputs):
     md, _ = report.build_report(outputs, "smoke")
     q = sections(md.read_text())
-    q4 = q["Q4 100 epochs with and without stop-gradient: loss and kNN accuracy"]
+    q4 = q["Q4 With and without stop-gradient (100 epochs in the handout): loss and kNN"]
     q5 = q["Q5 (a) The predictor replaced by the identity"]
     d = q["B3.2 A frozen random predictor, the workbook's run (d)"]
     assert "(b) without stop-gradient: collapsed" in q4 and "(c) identity" not in q4

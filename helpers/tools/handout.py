@@ -81,7 +81,7 @@ QUESTIONS: tuple[HandoutQuestion, ...] = (
     HandoutQuestion(3, "3", "unittest", 4, "SimSiam loss", "Implement the Simsiam loss functions",
                     ("SimSiam.loss",)),
     HandoutQuestion(3, "4", "report", 10,
-                    "100 epochs with and without stop-gradient: loss and kNN accuracy",
+                    "With and without stop-gradient (100 epochs in the handout): loss and kNN",
                     "Train the model for 100 epochs with and without gradient stopping"),
     HandoutQuestion(3, "5 (a)", "report", 10, "The predictor replaced by the identity",
                     "Remove the predictor by replacing it with an identity mapping"),

@@ -6,6 +6,8 @@ run shows follows them in the report, from its findings.
 
 from __future__ import annotations
 
+from ..simsiam.findings import SIMSIAM_COLLAPSED
+
 __all__ = ["IDEAS", "INTROS"]
 
 IDEAS: dict[str, str] = {
@@ -118,8 +120,12 @@ IDEAS: dict[str, str] = {
         r"constant output: the loss races to $-1$ and the output standard deviation (times "
         r"$\sqrt{d}$: about 1 when the normalised outputs spread over the sphere, 0 when they "
         "collapse) falls towards 0, and a collapsed output carries no information about the "
-        "image. The kNN accuracy (a weighted vote of the 200 nearest training images) reads how "
-        "useful the features are, for the backbone and for the projector's output $z$."
+        "image. This report calls a run *collapsed* when that number ends at "
+        f"{SIMSIAM_COLLAPSED} or less (Chen & He's Fig. 2 plots the same quantity). The kNN "
+        "accuracy (a weighted vote of the 200 nearest training images) reads how useful the "
+        "features are, for the backbone and for the projector's output $z$; a collapsed "
+        "projector can sit on a backbone that keeps some information, so the baseline to beat "
+        "is the untrained network, not chance."
     ),
     "P3.Q5": (
         r"With the predictor replaced by the identity the loss is $-\frac{1}{2}[\cos(z_1, "
@@ -130,9 +136,10 @@ IDEAS: dict[str, str] = {
         "run without it. The trained predictor is what makes the two branches asymmetric."
     ),
     "B3.1": (
-        "The kNN monitor on normalised raw pixels gives the accuracy that a learned "
-        "representation has to beat; the augmentations decide what two views share, and so "
-        "what the encoder can learn."
+        "Two baselines give the accuracy that a learned representation has to beat: the kNN "
+        "monitor on normalised raw pixels, and on the backbone's features before any training "
+        "(random convolutions already pool local shape and colour). The augmentations decide "
+        "what two views share, and so what the encoder can learn."
     ),
     "B3.2": (
         "The workbook's fourth run keeps stop-gradient but freezes the predictor at its random "
