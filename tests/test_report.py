@@ -519,11 +519,12 @@ UNTABLED = {"device_batches", "graded_functions"}  # a timing; the unit-test par
 def test_the_outline_places_what_the_notebooks_save_record_and_find(notebook):
     calls = notebook_calls(notebook)
     qs = report_questions.QUESTIONS[notebook].questions
-    own = {f for q in qs for f in q.figures if "/" not in f} | {
+    own = {f for q in qs for f in (*q.figures, *q.illustrations) if "/" not in f} | {
         f.split("/", 1)[1] for part in report_questions.QUESTIONS.values() for q in part.questions
         for f in q.figures if f.startswith(f"{notebook}/")}  # another part may place it
     found = {re.sub(r"\[.*\]$", "", k) for q in qs for k in q.findings}
     rows = {r.removesuffix(".*") for q in qs for t in q.tables for r in t.rows}
+    rows |= set(report_questions.IN_FINDINGS.get(notebook, ()))  # said once, in a finding
     def covered(name: str, patterns: set[str]) -> bool:
         return any(name == p or (p.endswith("*") and name.startswith(p[:-1])) for p in patterns)
 
