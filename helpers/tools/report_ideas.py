@@ -120,8 +120,7 @@ IDEAS: dict[str, str] = {
         "The VAE of Problem 1 has a likelihood (and a bound on it); the GAN has none, only "
         "samples, scored here by a Fréchet distance. A VAE covers the data (every training image "
         "must get probability), which is what blurs its means; a GAN is free to drop modes, but "
-        "its samples can be sharper. The two numbers below measure different things: the "
-        "samples are what compares them by eye."
+        "its samples can be sharper."
     ),
     "P3.Q4": (
         "Without negative pairs, nothing in the loss stops the encoder from mapping every image "
