@@ -293,3 +293,144 @@ def test_model_names_in_words_are_not_set_as_code():
     }
     text = vae_findings.elbo_target(runs, "full", "real")
     assert "- course MLP VAE: -101.00" in text and "- `conv`: -99.00" in text
+
+
+_STATS = {"images": 500, "sharpness_samples": 0.247, "sharpness_real": 0.163, "nn_samples": 0.57,
+          "nn_real": 0.483, "nn_train_samples": 0.546, "nn_train_real": 0.438,
+          "classes_samples": 8, "classes_real": 10, "top_class_samples": 0.21,
+          "top_class_real": 0.122, "confidence_samples": 0.27, "confidence_real": 0.41}  # fmt: skip
+
+
+def test_gan_sample_quality_says_what_the_measures_say_both_ways():
+    text = gan_findings.gan_sample_quality(_STATS, "demo", "synthetic")
+    assert "not blur but" not in text and "finds no blur" in text and "look sharp" in text
+    assert "at least as spread out" in text
+    assert "fewer and more unequal than the real spread, a possible sign of dropped modes" in text
+    assert "fewer or more unequal" not in text  # a verdict, not a template
+    assert "not near-duplicates" in text  # the two diversity readings reconciled
+    even = {**_STATS, "classes_samples": 10, "top_class_samples": 0.13, "nn_samples": 0.45,
+            "sharpness_samples": 0.1}  # fmt: skip
+    text = gan_findings.gan_sample_quality(even, "demo", "synthetic")
+    assert "a spread like the real one, no sign of dropped modes" in text
+    assert "a little less spread out" in text and "blurrier" in text
+    assert "fewer but" not in text and "more unequal than" not in text
+    assert "only more unequal" not in text
+    one = gan_findings.gan_sample_quality({**even, "top_class_samples": 0.3}, "demo", "synthetic")
+    assert ": more unequal than the real spread" in one
+
+
+def test_entanglement_states_eps_threshold_and_what_each_row_changes():
+    shown = {"coordinates": 8, "label_change": 1.0, "colour_change": 1.0, "both": 1.0,
+             "confidence": 0.9, "confidence_moved": 0.8, "colour_threshold": 0.05}  # fmt: skip
+    rows = [{"dim": 71, "labels": [3, 3, 5], "channel": "blue", "shift": -0.21,
+             "brightness": -0.1},
+            {"dim": 4, "labels": [1, 1, 1], "channel": "red", "shift": 0.02, "brightness": 0.01}]
+    text = gan_findings.entanglement(shown, None, 2, 100, rows=rows)
+    assert "z'_i = z_i + eps, for eps from -2 to +2" in text
+    assert "more than 0.05 on the [-1, 1] pixel scale" in text
+    assert "z[71]: the mean blue falls by 0.21" in text and "reads 3, 3, 5" in text
+    assert "z[4]: the mean red rises by 0.02" in text and "label stays 1" in text
+    assert "1 of the shown rows moves no colour channel" in text
+    assert "within the range" not in text and "+-3" not in text
+
+
+def test_interpolation_contrast_reads_the_cross_fade_both_ways():
+    faded = gan_findings.interpolation_contrast({"latent": 0.4, "data": 0.3, "ends": 0.42}, 50)
+    assert "Over 50 pairs" in faded and "washed out" in faded
+    alike = gan_findings.interpolation_contrast({"latent": 0.4, "data": 0.41, "ends": 0.42}, 50)
+    assert "alike" in alike and "washed out" not in alike
+    against = gan_findings.interpolation_contrast({"latent": 0.3, "data": 0.4, "ends": 0.42}, 50)
+    assert "Against the expectation" in against
+
+
+def test_autoencoder_codes_is_a_sentence_with_the_evidence_both_ways():
+    from helpers.autoencoders import findings as ae_findings
+
+    ae, tuned = {"reconstruction_error": 14.1, "frechet_distance": 149.0}, {
+        "reconstruction_error": 22.6, "frechet_distance": 63.1}
+    far = ae_findings.autoencoder_codes({"norm": 26.5, "prior_norm": 3.9, "std": 4.1}, ae,
+                                        tuned, 0.27)  # fmt: skip
+    assert "mean norm of 26.5" in far and "6.8x the prior's radius" in far
+    assert "squared error of 14.1 per image" in far and "does not generate as well" in far
+    near = ae_findings.autoencoder_codes({"norm": 4.0, "prior_norm": 3.9, "std": 1.0}, tuned,
+                                         ae, 0.27)  # fmt: skip
+    assert "about the prior's radius" in near and "not worse by this measure" in near
+    assert "no less than" in near
+
+
+def test_embedding_choice_does_not_repeat_the_midpoint_confidences():
+    from helpers.autoencoders import findings as ae_findings
+
+    text = ae_findings.embedding_choice({"AE": 0.54, "VAE": 0.55}, {"AE": 149, "VAE": 63}, 50)
+    assert "54%" not in text and "55%" not in text and "alike" in text
+
+
+def _cells(name: str) -> list[str]:
+    import json
+
+    root = Path(__file__).resolve().parent.parent
+    notebook = json.loads((root / "notebooks" / f"{name}.ipynb").read_text())
+    return ["".join(c["source"]) for c in notebook["cells"]]
+
+
+def test_notebook_02_uses_one_eps_and_labels_the_handouts_questions():
+    from helpers.tools.report_ideas import IDEAS
+    from helpers.tools.report_text import CAPTIONS
+
+    cells = _cells("02_gans")
+    text = "\n".join(cells)
+    assert 'eps = [-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0]' in text  # the figure's and the stats'
+    assert "eps runs from -2 to\n2" in text and "eps runs from -3" not in text
+    assert "within the range a coordinate of N(0, 1) takes" not in text  # eps is not z_i + eps
+    assert r"from $-2$ to $+2$" in CAPTIONS["02_gans/latent_perturbations"]
+    assert r"$\epsilon$ runs from $-2$ to $+2$" in IDEAS["P2.Q3"] and "beyond $\\pm 2$" not in (
+        IDEAS["P2.Q3"])
+    headings = [c.splitlines()[0] for c in cells if c.startswith("#")]
+    for label in ("(Problem 2, Q2)", "(Problem 2, Q3)", "(Problem 2, Q4 (a) and (b))",
+                  "(B2.1, beyond the handout)", "(B2.2, beyond the handout)",
+                  "(B2.3, beyond the handout)"):  # fmt: skip
+        assert any(label in h for h in headings), label
+    assert sum('wb.finding(\n    "gan_samples"' in c for c in cells) == 1  # printed once
+    assert "{n_check} {SVHN} test images" not in text
+    assert "n_pairs = 50" in text  # the midpoints of many pairs, not the figure's three
+
+
+def test_notebook_04_names_its_parts_and_agrees_with_the_figures():
+    cells = _cells("04_autoencoders")
+    text = "\n".join(cells)
+    for number in ("(B4.1)", "(B4.2)", "(B4.3)"):
+        assert any(c.startswith("## ") and number in c.splitlines()[0] for c in cells), number
+    assert "related assignment's autoencoder-vs-VAE question" in text
+    for wrong in ("smudges", "look like noise", "its output is arbitrary", "say n/a"):
+        assert wrong not in text, wrong
+    assert 'wb.record("autoencoder_codes"' in text
+    assert sum('"midpoint_confidence",' in c for c in cells) == 1  # printed once
+
+
+def test_report_outline_of_problems_2_and_4():
+    from helpers.tools.questions import QUESTIONS
+    from helpers.tools.report_ideas import IDEAS, INTROS
+    from helpers.tools.report_text import CAPTIONS, LABELS
+
+    gans = {q.key: q for q in QUESTIONS["02_gans"].questions}
+    assert "generator_losses" not in gans["B2.1"].figures  # theory: cited in the idea
+    assert "generator_losses" in gans["B2.1"].illustrations
+    assert "Theory, not a result of this run" in CAPTIONS["02_gans/generator_losses"]
+    assert "wgan_curves" in gans["B2.2"].figures and "wgan_curves" not in gans["P2.Q2"].figures
+    assert {"curve_shape", "critic_lipschitz"}.isdisjoint(gans["P2.Q2"].findings)
+    assert "interpolation_contrast" in gans["P2.Q4"].findings
+    assert "A sign convention" not in IDEAS["P2.Q2"] and "sign" in IDEAS["B2.2"]
+    assert "VAE covers the data" in IDEAS["B2.3"]
+    assert "beyond the handout" in CAPTIONS["02_gans/interpolation_latent_vs_data"]
+    q3 = gans["P2.Q3"].tables[0]
+    assert dict(q3.headers)["confidence"] == "confidence, unmoved image"
+    assert "unmoved" not in LABELS["confidence"]  # the Q2 table's row is not Q3's
+    assert "trained" in LABELS["frechet_distance"] and "samples" in LABELS["frechet_distance"]
+    assert "sq. errors" in LABELS["reconstruction_error"]
+    ae = {q.key: q for q in QUESTIONS["04_autoencoders"].questions}
+    assert ae["B4.1"].findings == ("autoencoder_codes",) and not ae["B4.1"].tables
+    assert not ae["B4.3"].tables  # the confidences are said once, in the finding
+    b42 = ae["B4.2"].tables[0]
+    assert dict(b42.headers).get("frechet_distance") == "FD of prior samples"
+    assert "related assignment's autoencoder-vs-VAE question" in INTROS["04_autoencoders"]
+    assert "something arbitrary" not in IDEAS["B4.1"]

@@ -286,7 +286,25 @@ def test_perturbation_effects_count_label_and_colour_changes():
 
     effects = interactive.perturbation_effects(grid, classify)
     assert effects == {"coordinates": 4, "label_change": 0.25, "colour_change": 0.5,
-                       "both": 0.25, "confidence": 0.75, "confidence_moved": 0.75}  # fmt: skip
+                       "both": 0.25, "confidence": 0.75, "confidence_moved": 0.75,
+                       "colour_threshold": 0.05}  # fmt: skip
+
+
+def test_row_changes_say_which_channel_moves_and_the_labels():
+    from helpers.gan import figures as gan_figures
+
+    grid = torch.zeros(2, 3, 3, 2, 2)  # 2 coordinates, eps (-e, 0, +e)
+    grid[0, 2, 2] = 0.5  # the blue channel rises at +e
+    grid[1, 0, 0] = 0.3  # the red channel is high at -e: it falls from -e to +e
+
+    def classify(images):
+        return (images[:, 0].mean((-1, -2)) > 0.2).long(), torch.ones(images.shape[0])
+
+    rows = gan_figures.row_changes(grid, [7, 9], classify)
+    assert rows[0] == {"dim": 7, "labels": [0, 0, 0], "channel": "blue", "shift": 0.5,
+                       "brightness": round(0.5 / 3, 4)}  # fmt: skip
+    assert rows[1]["channel"] == "red" and rows[1]["shift"] == -0.3
+    assert rows[1]["labels"] == [1, 0, 0]
 
 
 def test_wasserstein_estimate_in_one_pass_equals_two_passes():

@@ -172,3 +172,29 @@ def test_wgan_curves_text_is_readable_at_report_size():
     curves = gan_figures.plot_wgan_curves(_gan_history(), fd_init=400.0, floor=2.0, title="W")
     assert smallest_text_in_a_report(curves) >= 7.0
     matplotlib.pyplot.close("all")
+
+
+def test_interpolation_midpoints_score_many_pairs_and_see_a_cross_fade():
+    class Sign(torch.nn.Module):  # g(z): +-1 images by the sign of z[0], so a cross-fade is 0
+        latent_dim = 4
+
+        def forward(self, z):
+            return torch.sign(z[:, :1, None, None]).expand(-1, 3, 8, 8) * torch.linspace(
+                0.2, 1, 8
+            )
+
+    class Uniform(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, x):
+            return torch.zeros(x.shape[0], 10) + self.w
+
+    torch.manual_seed(0)
+    confidence, contrast = gan_figures.interpolation_midpoints(Sign(), Uniform(), 30)
+    assert confidence == pytest.approx({"latent": 0.1, "data": 0.1})
+    assert set(contrast) == {"latent", "data", "ends"}
+    assert contrast["data"] < contrast["ends"]  # opposite signs average towards 0: washed out
+    with pytest.raises(ValueError):
+        gan_figures.interpolation_midpoints(Sign(), Uniform(), 0)

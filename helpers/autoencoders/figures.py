@@ -143,7 +143,7 @@ def plot_tuned_curves(
 
 
 def _cell(entry: Mapping[str, Any], key: str) -> str:
-    return f"{entry[key]:.2f}" if key in entry else "n/a (no KL: not a VAE)"
+    return f"{entry[key]:.2f}" if key in entry else "–"  # the AE: no KL, no ELBO
 
 
 def results_table(
@@ -152,7 +152,7 @@ def results_table(
     labels: Mapping[str, str] | None = None,
 ) -> str:
     """A markdown table of the test metrics of runs ``names``, each named by ``labels`` (the
-    AE's KL and ELBO: n/a)."""
+    AE's KL and ELBO: a dash)."""
     labels = labels or {}
     rows = [
         f"| {labels.get(n, n)} | {metrics[n]['reconstruction_error']:.2f} | "
@@ -161,7 +161,8 @@ def results_table(
         for n in names
     ]
     return (
-        '| model | reconstruction error | KL | Bernoulli "ELBO" | FD of prior samples |\n'
+        '| model | reconstruction error (sum of squared errors) | KL (nats) | Bernoulli "ELBO" | '
+        "FD of prior samples |\n"
         "|---|---|---|---|---|\n" + "\n".join(rows)
     )
 

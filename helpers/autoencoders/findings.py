@@ -8,9 +8,55 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
+    "autoencoder_codes",
     "beta_effects",
     "embedding_choice",
 ]
+
+
+def autoencoder_codes(
+    codes: Mapping[str, float], ae: Mapping[str, float], tuned: Mapping[str, float], floor: float
+) -> str:
+    """Why the autoencoder does not generate, from this run: where its codes lie against the
+    prior, and its reconstruction error and prior-sample Frechet distance against the tuned VAE's.
+
+    Args:
+        codes: ``norm`` (mean norm of the AE's test codes), ``prior_norm`` (of draws from
+            N(0, I), about sqrt(L)), ``std`` (mean per-dimension standard deviation of the codes).
+        ae, tuned: the metrics entries of the autoencoder and of the tuned VAE
+            (``reconstruction_error``, ``frechet_distance``).
+        floor: the Frechet distance between real training and test images.
+    """
+    norm, prior = codes["norm"], codes["prior_norm"]
+    ratio = norm / max(prior, 1e-12)
+    text = (
+        f"The autoencoder's test codes have a mean norm of {norm:.1f} (per-dimension standard "
+        f"deviation {codes['std']:.2f}), against about {prior:.1f} for draws from N(0, I)"
+    )
+    if ratio > 1.5 or ratio < 1 / 1.5:
+        text += (
+            f": {ratio:.1f}x the prior's radius, so a prior draw lands where the decoder saw no "
+            "training code."
+        )
+    else:
+        text += (
+            ": about the prior's radius, but nothing in the AE's objective makes the codes fill "
+            "the prior, so a prior draw can still land between them."
+        )
+    rec, rec_t = ae["reconstruction_error"], tuned["reconstruction_error"]
+    fd, fd_t = ae["frechet_distance"], tuned["frechet_distance"]
+    text += (
+        f" It reconstructs test images with a squared error of {rec:.1f} per image (summed over "
+        f"the pixels), {'less than' if rec < rec_t else 'no less than'} the tuned VAE's "
+        f"{rec_t:.1f}; its decodings of prior draws are at a Fréchet distance of {fd:.3g} from "
+        f"the test images ({fd / max(floor, 1e-12):.0f}x the real floor of {floor:.2g}), "
+    )
+    text += f"against {fd_t:.3g} for the tuned VAE's: " + (
+        "it reconstructs but does not generate as well."
+        if fd > 1.1 * fd_t
+        else "in this run its prior samples are not worse by this measure."
+    )
+    return text
 
 
 def beta_effects(runs: Mapping[str, Mapping[str, Any]]) -> str:
@@ -57,19 +103,16 @@ def embedding_choice(
     """
     ae, vae = confidence["AE"], confidence["VAE"]
     if vae > ae + margin:
-        paths = (
-            f"the VAE's midpoints look more like digits ({100 * vae:.0f}% against "
-            f"{100 * ae:.0f}% over {pairs} pairs)"
-        )
+        paths = f"the VAE's midpoints look more like digits (the confidences above, {pairs} pairs)"
     elif ae > vae + margin:
         paths = (
-            f"against the expectation, the AE's midpoints look more like digits "
-            f"({100 * ae:.0f}% against {100 * vae:.0f}% over {pairs} pairs)"
+            "against the expectation, the AE's midpoints look more like digits (the confidences "
+            f"above, {pairs} pairs)"
         )
     else:
         paths = (
-            f"the two latent paths are alike at their midpoints ({100 * ae:.0f}% and "
-            f"{100 * vae:.0f}% over {pairs} pairs)"
+            f"the two latent paths are alike at their midpoints (the confidences above, {pairs} "
+            "pairs)"
         )
     samples_better = fd["VAE"] < 0.9 * fd["AE"]
     samples = (

@@ -25,12 +25,14 @@ from . import training
 
 __all__ = [
     "classifier_accuracy",
+    "interpolation_midpoints",
     "interpolation_rows",
     "nearest_distances",
     "plot_discriminator",
     "plot_latent_interpolation",
     "plot_samples_over_training",
     "plot_wgan_curves",
+    "row_changes",
     "sample_statistics",
     "sharpness",
     "snapshot_label",
@@ -220,6 +222,73 @@ def interpolation_rows(
         middles["latent"].append(rows[f"latent {pair + 1}"][len(alphas) // 2])
         middles["data"].append(rows[f"data {pair + 1}"][len(alphas) // 2])
     return rows, middles, first  # type: ignore[return-value]
+
+
+def interpolation_midpoints(
+    generator: nn.Module,
+    classifier: nn.Module,
+    pairs: int = 50,
+    *,
+    device: torch.device | str = "cpu",
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Score the midpoints (alpha = 0.5) of ``pairs`` latent and data paths between prior draws
+    (drawn from torch's global generator).
+
+    Returns:
+        ``(confidence, contrast)``: the classifier's mean confidence at the midpoints,
+        ``{"latent", "data"}``; and the mean pixel contrast (the standard deviation of an
+        image's pixel values), ``{"latent", "data", "ends"}``, ``ends`` over the end images
+        g(z0), g(z1). A cross-fade of two images lowers the contrast; a sample keeps it.
+    """
+    if pairs < 1:
+        raise ValueError(f"pairs must be at least 1, got {pairs}")
+    z0, z1 = torch.randn(2, pairs, generator.latent_dim, device=device)
+    with torch.no_grad():
+        x0, x1 = generator(z0), generator(z1)
+        middles = {"latent": generator((z0 + z1) / 2), "data": (x0 + x1) / 2}
+    confidence = {
+        path: frechet.classify(classifier, images)[1].mean().item()
+        for path, images in middles.items()
+    }
+
+    def contrast(images: Tensor) -> float:
+        return images.float().flatten(1).std(1).mean().item()
+
+    spread = {path: contrast(images) for path, images in middles.items()}
+    spread["ends"] = contrast(torch.cat([x0, x1]))
+    return confidence, spread
+
+
+def row_changes(
+    grid: Tensor,
+    dims: Sequence[int],
+    classify: Any,
+    channels: Sequence[str] = ("red", "green", "blue"),
+) -> list[dict[str, Any]]:
+    """What changes along each row of :func:`helpers.notebook.latent_perturbations`' grid
+    (D, E, C, H, W) in [-1, 1], eps from -e to +e with eps = 0 in the middle column: per row,
+    ``dim``, ``labels`` (the classifier's label at the left end, the middle and the right end),
+    ``channel`` (the colour channel whose mean moves most from the left to the right end),
+    ``shift`` (that move, signed, on the [-1, 1] scale) and ``brightness`` (the move of the
+    mean over all channels)."""
+    d, e = grid.shape[:2]
+    with torch.no_grad():
+        labels, _ = classify(grid[:, [0, e // 2, -1]].flatten(0, 1))
+    labels = labels.view(d, 3).cpu()
+    means = grid[:, [0, -1]].float().mean((-1, -2)).cpu()  # (D, 2, C)
+    move = means[:, 1] - means[:, 0]  # (D, C)
+    out = []
+    for i, dim in enumerate(dims):
+        c = int(move[i].abs().argmax())
+        name = channels[c] if move.shape[1] == len(channels) else f"channel {c}"
+        out.append({
+            "dim": int(dim),
+            "labels": [int(v) for v in labels[i]],
+            "channel": name if move.shape[1] > 1 else "grey level",
+            "shift": round(float(move[i, c]), 4),
+            "brightness": round(float(move[i].mean()), 4),
+        })  # fmt: skip
+    return out
 
 
 def classifier_accuracy(model: nn.Module, images: Tensor, labels: Tensor) -> float:

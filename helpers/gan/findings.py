@@ -15,6 +15,7 @@ __all__ = [
     "entanglement",
     "gan_sample_quality",
     "gan_samples",
+    "interpolation_contrast",
     "vae_vs_gan",
     "vanilla_discriminator",
 ]
@@ -84,6 +85,15 @@ def vanilla_discriminator(d_real: Sequence[float], d_fake: Sequence[float]) -> s
     return text
 
 
+_VAE_NAMES = {  # Problem 1's model names in words
+    "course_mlp": "the MLP VAE (L = 100, analytic KL)",
+    "course_mlp_mc_kl": "the MLP VAE (L = 100, Monte-Carlo KL)",
+    "course_mlp_latent2": "the MLP VAE with L = 2",
+    "course_mlp_latent20": "the MLP VAE with L = 20",
+    "conv": "the convolutional VAE",
+}
+
+
 def vae_vs_gan(vae_runs: Mapping[str, Any] | None, gan_runs: Mapping[str, Any]) -> str:
     """Problems 1 and 2 side by side, from their own metrics (``None``: no Problem 1 run)."""
     gan = gan_runs["vanilla_gan"]
@@ -94,7 +104,8 @@ def vae_vs_gan(vae_runs: Mapping[str, Any] | None, gan_runs: Mapping[str, Any]) 
     if vae_runs:
         best = max(vae_runs, key=lambda n: vae_runs[n]["test_log_likelihood"])
         text += (
-            f" Problem 1's best VAE in the same profile, `{best}`, reaches test log p(x) "
+            f" Problem 1's best VAE in the same profile, {_VAE_NAMES.get(best, f'`{best}`')}, "
+            "reaches test log p(x) "
             f"{vae_runs[best]['test_log_likelihood']:.2f} nats: a likelihood, but no sample "
             "score on the same scale. The two numbers measure different things; the samples "
             "are what compares them by eye."
@@ -109,17 +120,25 @@ def entanglement(
     every: Mapping[str, float] | None,
     eps: float,
     total: int,
+    rows: Sequence[Mapping[str, Any]] = (),
 ) -> str:
     """What moving single latent coordinates did, from
-    :func:`helpers.notebook.perturbation_effects`.
+    :func:`helpers.notebook.perturbation_effects` (and, per shown row,
+    :func:`helpers.gan.figures.row_changes`).
 
     Args:
         shown: the effects over the coordinates shown in the figure, the most visible ones
-            (:func:`helpers.notebook.most_visible_dims`), a selection.
+            (:func:`helpers.notebook.most_visible_dims`), a selection. Its ``colour_threshold``
+            (default 0.05) is the mean shift of a colour channel, on the [-1, 1] pixel scale,
+            that counts as a colour change.
         every: the same over every coordinate (or a random subset), or None.
-        eps: the largest move, +-eps.
+        eps: the largest move: z'_i = z_i + eps for eps from -eps to +eps.
         total: how many coordinates z has.
+        rows: per shown row, ``dim``, ``labels`` (the classifier's label at -eps, 0, +eps),
+            ``channel`` (the colour channel whose mean moves most), ``shift`` (that move from
+            -eps to +eps, signed) and ``brightness`` (the move of the mean grey level).
     """
+    threshold = float(shown.get("colour_threshold", 0.05))
 
     def shares(e: Mapping[str, float]) -> str:
         return (
@@ -130,8 +149,11 @@ def entanglement(
 
     k = int(shown.get("coordinates", 0))
     text = (
-        f"The {k} rows shown are the {k} of {total} coordinates whose move changes the image "
-        f"most: a selection, not a sample. Moved by +-{eps:g}, {shares(shown)}."
+        f"Each row adds eps to one coordinate, z'_i = z_i + eps, for eps from -{eps:g} to "
+        f"+{eps:g} (the prior's coordinates have standard deviation 1). The {k} rows shown are "
+        f"the {k} of {total} coordinates whose move changes the image most: a selection, not a "
+        f"sample. A move counts as a colour shift when the mean of a colour channel moves by more "
+        f"than {threshold:g} on the [-1, 1] pixel scale. Moved by +-{eps:g}, {shares(shown)}."
     )
     if every is not None:
         n = int(every.get("coordinates", total))
@@ -141,6 +163,32 @@ def entanglement(
             text += " The shown rows overstate what a typical coordinate does."
         else:
             text += " A typical coordinate does about as much as the shown ones."
+    if rows:
+        strongest = sorted(rows, key=lambda r: -abs(r["shift"]))[:2]
+        parts = []
+        for r in strongest:
+            lo, mid, hi = (int(v) for v in r["labels"])
+            label = (
+                f"the classifier's label stays {mid}"
+                if lo == mid == hi
+                else f"the classifier's label reads {lo}, {mid}, {hi} at eps = -{eps:g}, 0, "
+                f"+{eps:g}"
+            )
+            direction = "rises" if r["shift"] > 0 else "falls"
+            grey = "brighter" if r["brightness"] > 0 else "darker"
+            parts.append(
+                f"z[{int(r['dim'])}]: the mean {r['channel']} {direction} by {abs(r['shift']):.2f} "
+                f"from eps = -{eps:g} to +{eps:g} (the image gets {grey} by "
+                f"{abs(r['brightness']):.2f}) and {label}"
+            )
+        text += " The rows with the largest colour move: " + "; ".join(parts) + "."
+        small = [r for r in rows if abs(r["shift"]) <= threshold]
+        if small:
+            verb = "moves" if len(small) == 1 else "move"
+            text += (
+                f" {len(small)} of the shown rows {verb} no colour channel by more than "
+                f"{threshold:g}: there the change is in the layout, not the colour."
+            )
     reference = every if every is not None else shown
     confidence = shown.get("confidence", 1.0)
     text += (
@@ -215,9 +263,10 @@ def gan_sample_quality(stats: Mapping[str, float], profile: str, data: str) -> s
         text += ": by this measure the samples are blurrier than real images (softer edges)."
     elif ratio > 1.15:
         text += (
-            ": the samples change more from pixel to pixel than real images do. That is not "
-            "blur but high-frequency content (noise, checkerboard artefacts): look for it in "
-            "the grid."
+            ": by this measure the samples change more from pixel to pixel than real images "
+            "do, so it finds no blur. It does not say that they look sharp: colour noise and "
+            "checkerboard artefacts raise it as much as crisp edges do, so read the grid for "
+            "which it is."
         )
     else:
         text += ": about as sharp as real images by this measure."
@@ -226,13 +275,22 @@ def gan_sample_quality(stats: Mapping[str, float], profile: str, data: str) -> s
         f"\n\n**Diversity.** Each sample's nearest other sample is {nn:.3f} away on average (root "
         f"mean square per pixel), against {nn_real:.3f} between real test images"
     )
-    if nn < 0.7 * nn_real:
+    near_duplicates = nn < 0.7 * nn_real
+    if near_duplicates:
         text += (
             ": the samples are closer to each other than real images are, a sign of low "
-            "diversity (near-duplicates, dropped modes)."
+            "diversity (near-duplicates)."
+        )
+    elif nn >= nn_real:
+        text += (
+            ": the samples are at least as spread out as real images, no sign of near-duplicates."
         )
     else:
-        text += ": the samples are as spread out as real images, no sign of near-duplicates."
+        text += (
+            ": the samples are a little less spread out than real images "
+            f"({100 * nn / nn_real:.0f}% of their distance), not enough to suggest "
+            "near-duplicates."
+        )
     to_train, real_to_train = stats["nn_train_samples"], stats["nn_train_real"]
     text += (
         f" The nearest training image is {to_train:.3f} away from a sample and {real_to_train:.3f} "
@@ -249,11 +307,22 @@ def gan_sample_quality(stats: Mapping[str, float], profile: str, data: str) -> s
         f"at least 2% of them; the largest {100 * stats['top_class_samples']:.0f}%), real test "
         f"images over {k_real} (largest {100 * stats['top_class_real']:.0f}%)"
     )
-    if k < k_real - 1 or stats["top_class_samples"] > 2 * stats["top_class_real"]:
-        text += ": fewer or more unequal classes, a sign of dropped modes."
-    else:
-        text += ": a spread like the real one."
     conf, conf_real = stats["confidence_samples"], stats["confidence_real"]
+    fewer = k < k_real
+    unequal = stats["top_class_samples"] > 1.5 * stats["top_class_real"]
+    if fewer or unequal:
+        how = " and ".join(w for w, on in (("fewer", fewer), ("more unequal", unequal)) if on)
+        text += f": {how} than the real spread, a possible sign of dropped modes"
+        if conf < 0.8 * conf_real:
+            text += " (a rough reading: see the classifier's confidence next)"
+        text += "."
+        if not near_duplicates:
+            text += (
+                " The samples are nonetheless not near-duplicates: they can be far apart from "
+                "each other and still leave classes out."
+            )
+    else:
+        text += ": a spread like the real one, no sign of dropped modes."
     text += (
         f" Its mean confidence is {100 * conf:.0f}% on samples and {100 * conf_real:.0f}% on "
         "real images"
@@ -263,5 +332,42 @@ def gan_sample_quality(stats: Mapping[str, float], profile: str, data: str) -> s
         text += (
             f" These numbers describe this run ({profile} profile, {data} data), not what "
             f"{_REAL} gives."
+        )
+    return text
+
+
+def interpolation_contrast(contrast: Mapping[str, float], pairs: int, margin: float = 0.05) -> str:
+    """The pixel contrast at the midpoints (alpha = 0.5) of the latent and the data paths,
+    against that of the end images, from :func:`helpers.gan.figures.interpolation_midpoints`:
+    a cross-fade of two different images averages their pixels and lowers the contrast (a
+    washed-out look); a decoded code is a sample and keeps it.
+
+    Args:
+        contrast: ``{"latent", "data", "ends"}``, mean standard deviation of an image's pixels.
+        pairs: how many pairs the means are over.
+        margin: a relative difference under this counts as no difference.
+    """
+    lat, dat, ends = contrast["latent"], contrast["data"], contrast["ends"]
+    rel = {k: v / max(ends, 1e-12) for k, v in (("latent", lat), ("data", dat))}
+    text = (
+        f"Over {pairs} pairs, the pixel contrast (the standard deviation of an image's pixel "
+        f"values) at alpha = 0.5 is {lat:.3f} on the latent path ({100 * rel['latent']:.0f}% of "
+        f"the end images' {ends:.3f}) and {dat:.3f} on the data path "
+        f"({100 * rel['data']:.0f}%)."
+    )
+    if rel["data"] < rel["latent"] - margin:
+        text += (
+            " The data path's midpoints are washed out, as a cross-fade of two images is "
+            "expected to be, while the latent path's keep more of a sample's contrast."
+        )
+    elif rel["latent"] < rel["data"] - margin:
+        text += (
+            " Against the expectation, the latent path's midpoints have less contrast than the "
+            "cross-fade's in this run."
+        )
+    else:
+        text += (
+            " By this measure the two paths are alike in this run: the cross-fade's expected "
+            "loss of contrast does not show."
         )
     return text

@@ -132,7 +132,8 @@ def perturbation_effects(
         mean colour by more than ``threshold``; ``both``: the share that do both (entangled
         factors); ``confidence``: the classifier's confidence on the unmoved image (one image,
         counted once); ``confidence_moved``: its mean confidence on the moved images at the
-        row ends (labels of images it is unsure of say little).
+        row ends (labels of images it is unsure of say little); ``colour_threshold``: the
+        threshold used.
     """
     d, e = grid.shape[:2]
     centre, ends = grid[:, e // 2], grid[:, [0, -1]]
@@ -149,6 +150,7 @@ def perturbation_effects(
         "both": (label & coloured).float().mean().item(),
         "confidence": confidence[0].float().item(),
         "confidence_moved": moved_confidence.float().mean().item(),
+        "colour_threshold": threshold,
     }
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from .handout import PROBLEMS, HandoutQuestion
 from .handout import QUESTIONS as HANDOUT_QUESTIONS
 
-__all__ = ["QUESTIONS", "RUNS", "Part", "Question", "Table", "handout_question"]
+__all__ = ["IN_FINDINGS", "QUESTIONS", "RUNS", "Part", "Question", "Table", "handout_question"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,9 @@ class Question:
     handout: str = ""  # a HandoutQuestion's key, "P1.Q6"
     number: str = ""  # beyond the handout: "B1.1"
     cites: tuple[str, ...] = ()
+    # figures of the idea (a theoretical curve, not a result of the run): placed with the
+    # question's figures but cited in the idea paragraph, not under "This run"
+    illustrations: tuple[str, ...] = ()
 
     @property
     def question(self) -> HandoutQuestion | None:
@@ -110,6 +113,15 @@ RUNS: dict[str, str] = {
     "fixed_random_init": "B3.2",  # frozen random predictor: (d), beyond the handout
 }
 
+# Recorded numbers that a finding states in words: no table repeats them.
+IN_FINDINGS: dict[str, tuple[str, ...]] = {
+    "02_gans": ("vanilla_discriminator", "latent_perturbation_rows", "classifier_svhn_accuracy",
+                "interpolation_midpoint_confidence", "interpolation_midpoint_contrast",
+                "interpolation_pairs_scored"),
+    "04_autoencoders": ("autoencoder_codes", "interpolation_midpoint_confidence",
+                        "interpolation_pairs_scored"),
+}  # fmt: skip
+
 QUESTIONS: dict[str, Part] = {
     "01_vae": Part(f"Problem 1: {PROBLEMS[1]}", (
         Question(handout="P1.Q6", figures=("elbo_analytic_vs_mc",),
@@ -141,30 +153,32 @@ QUESTIONS: dict[str, Part] = {
                  figures=("interpolation",)),
     ), problem=1),
     "02_gans": Part(f"Problem 2: {PROBLEMS[2]}", (
-        Question(handout="P2.Q2", figures=("wgan_samples_final", "wgan_samples_over_training",
-                                           "wgan_curves"),
+        Question(handout="P2.Q2", figures=("wgan_samples_final", "wgan_samples_over_training"),
                  tables=(Table(("wgan_lp",), _FD, caption="WGAN-LP: Fréchet distances"),
                          Table(("wgan_sample_statistics",), pairs=("_samples", "_real"),
+                               headers=(("confidence", "classifier confidence"),),
                                caption="Blurriness and diversity of the samples, measured")),
-                 findings=("gan_samples", "gan_sample_quality", "curve_shape",
-                           "critic_lipschitz")),
+                 findings=("gan_samples", "gan_sample_quality")),
         Question(handout="P2.Q3", figures=("latent_perturbations",),
                  tables=(Table(("latent_perturbations", "latent_perturbations_all"),
                                ("coordinates", "label_change", "colour_change", "both",
                                 "confidence", "confidence_moved"),
-                               caption="Effect of moving one latent coordinate"),),
+                               headers=(("confidence", "confidence, unmoved image"),
+                                        ("confidence_moved", "confidence, moved images")),
+                               caption="Effect of moving one latent coordinate by "
+                                       "+-2: shares of the coordinates"),),
                  findings=("entanglement",)),
         Question(handout="P2.Q4", figures=("interpolation_latent_vs_data",),
-                 tables=(Table(("interpolation_midpoint_confidence", "classifier_svhn_accuracy"),
-                               inline=True),),
-                 findings=("midpoint_confidence",)),
+                 findings=("midpoint_confidence", "interpolation_contrast")),
         Question("A vanilla GAN on MNIST", number="B2.1",
-                 figures=("generator_losses", "vanilla_samples_over_training",
-                          "vanilla_discriminator", "vanilla_interpolation"),
-                 tables=(Table(("vanilla_gan",), _FD, caption="Vanilla GAN: Fréchet distances"),
-                         Table(("vanilla_discriminator",), inline=True)),
+                 figures=("vanilla_samples_over_training", "vanilla_discriminator",
+                          "vanilla_interpolation"),
+                 illustrations=("generator_losses",),
+                 tables=(Table(("vanilla_gan",), _FD, caption="Vanilla GAN: Fréchet distances"),),
                  findings=("vanilla_discriminator",)),
-        Question("VAE or GAN?", number="B2.2", findings=("vae_vs_gan",)),
+        Question("Training curves of the WGAN-LP", number="B2.2", figures=("wgan_curves",),
+                 findings=("curve_shape", "critic_lipschitz")),
+        Question("VAE or GAN?", number="B2.3", findings=("vae_vs_gan",)),
     ), problem=2),
     "03_simsiam": Part(f"Problem 3: {PROBLEMS[3]}", (
         Question(handout="P3.Q4", figures=("loss", "knn_accuracy", "output_std"),
@@ -193,23 +207,21 @@ QUESTIONS: dict[str, Part] = {
     ), problem=3),
     "04_autoencoders": Part("Problem 4 (beyond the handout): autoencoder vs VAE", (
         Question("The autoencoder", number="B4.1", figures=("autoencoder",),
-                 tables=(Table(("autoencoder",), ("reconstruction_error", "frechet_distance"),
-                               inline=True),)),
+                 findings=("autoencoder_codes",)),
         Question("beta = 0, beta = 10 and a tuned beta", number="B4.2",
                  figures=("beta_0_vs_10_curves", "beta_sweep", "tuned_beta_curves",
                           "reconstructions", "prior_samples"),
                  tables=(Table(("autoencoder", "vae_beta_0", "vae_beta_10", "vae_beta_tuned"),
                                ("beta", "reconstruction_error", "kl", "test_elbo",
                                 "frechet_distance"),
-                               headers=(("test_elbo", 'Bernoulli "ELBO"'),),
+                               headers=(("test_elbo", 'Bernoulli "ELBO"'),
+                                        ("frechet_distance", "FD of prior samples")),
                                caption='The autoencoder and the three VAEs on the test images '
                                        '(the Bernoulli "ELBO" of grey levels is not a bound)'),
                          Table(("frechet_distance_real",), inline=True)),
                  findings=("beta_effects",)),
         Question("Interpolation in the AE's and the VAE's latent spaces", number="B4.3",
                  figures=("interpolation_ae_vs_vae",),
-                 tables=(Table(("interpolation_midpoint_confidence", "interpolation_pairs_scored"),
-                               inline=True),),
                  findings=("midpoint_confidence", "embedding_choice")),
     )),
     "00_datasets": Part("Appendix A: the datasets", (

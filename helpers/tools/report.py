@@ -30,7 +30,7 @@ from typing import Any
 
 from ..train.fileio import atomic_open
 from .handout import HANDOUT, PROBLEMS, report_questions
-from .questions import QUESTIONS, Part, Question
+from .questions import IN_FINDINGS, QUESTIONS, Part, Question
 from .report_doc import (
     SKIP,
     Block,
@@ -111,6 +111,7 @@ def _answer(doc: Document, section: Section, question: Question, level: int,
         if not names and not stem.endswith("*") and owner is section:
             missing.append(caption(notebook, stem).rstrip("."))
     cited = [Figure(section.notebook, s) for s in match(question.cites, section.figures)]
+    shown = [Figure(section.notebook, s) for s in match(question.illustrations, section.figures)]
     tables, inline = [], []
     for spec in question.tables:
         rows = resolve(m, spec.rows)
@@ -128,6 +129,8 @@ def _answer(doc: Document, section: Section, question: Question, level: int,
     if not (figures or cited or tables or inline or texts or before or after or missing):
         return
     doc.heading(question.heading, level)
+    if shown:  # the idea's own figures (a theoretical curve): cited there, not under This run
+        idea = (idea + " " if idea else "") + f"({refs('Figure', [f.ref for f in shown])}.)"
     doc.para(idea)
     table_refs = [f"tab:{doc.tables + i + 1}" for i in range(len(tables))]
     cites = ", ".join(filter(None, (refs("Figure", [f.ref for f in figures + cited]),
@@ -145,7 +148,7 @@ def _answer(doc: Document, section: Section, question: Question, level: int,
         doc.para("Not in this record: " + "; ".join(missing) + ". They wait for a run "
                  f"of the notebook in this profile (`python -m helpers run {section.notebook} "
                  f"--profile {m.get('profile', 'full')}`{' on a GPU' if gpu else ''}).")
-    for fig in figures:
+    for fig in shown + figures:
         doc.figure(fig)
     for table in tables:
         doc.table(table)
@@ -207,8 +210,9 @@ def _rest(doc: Document, section: Section, level: int) -> None:
     used_figures = set()
     for q in part.questions:
         used_figures.update(match(tuple(f for f in q.figures if "/" not in f), section.figures))
+        used_figures.update(match(q.illustrations, section.figures))
     used_findings = {finding({}, s)[0] for q in part.questions for s in q.findings}
-    used_metrics = set(PROVENANCE)
+    used_metrics = set(PROVENANCE) | set(IN_FINDINGS.get(section.notebook, ()))
     for q in part.questions:
         for spec in q.tables:
             used_metrics.update(k.split(".", 1)[0] for k, _ in resolve(section.metrics, spec.rows))

@@ -132,7 +132,9 @@ def _pairs(rows: list[tuple[str, Any]], spec: Table) -> TableData:
         for suffix in spec.pairs:
             if key.endswith(suffix) and key[: -len(suffix)] not in measures:
                 measures.append(key[: -len(suffix)])
-    body = [[label(m)] + [cell(values[m + s], m) if m + s in values else "–" for s in spec.pairs]
+    headers = dict(spec.headers)
+    body = [[headers.get(m, label(m))]
+            + [cell(values[m + s], m) if m + s in values else "–" for s in spec.pairs]
             for m in measures]  # fmt: skip
     rest = [f"{label(k)}: {cell(v, k)}" for k, v in values.items()
             if not any(k.endswith(s) for s in spec.pairs)]  # fmt: skip

@@ -65,14 +65,7 @@ IDEAS: dict[str, str] = {
         "collapse than a vanilla GAN; a collapsed generator shows near-duplicates, measured by the "
         "distances between samples against those between real images. The Fréchet distance (FD) "
         "between the classifier features of generated and real test images sums both: it grows "
-        "when samples are off the data and when their spread is wrong. "
-        "*A sign convention.* The critic's estimate is plotted as `vf_wasserstein_distance` "
-        r"returns it: $\mathbb{E}_{x \sim \mu}[f(x)] - \mathbb{E}_{y \sim \nu}[f(y)]$, real minus "
-        "generated, the sign the course's unit tests expect. The handout's eq. (1) writes "
-        "generated minus real, which its eq. (3) has the critic minimise with the penalty; the "
-        r"workbook's critic maximises the function's value minus $\lambda$ times the penalty, the "
-        "same objective. The estimate is a Wasserstein-1 distance only where the critic is "
-        "1-Lipschitz, which a penalty near 0 indicates."
+        "when samples are off the data and when their spread is wrong."
     ),
     "P2.Q3": (
         "A representation is disentangled when each coordinate of $z$ controls one factor of "
@@ -81,9 +74,10 @@ IDEAS: dict[str, str] = {
         r"$\mathcal{N}(0, I)$ is unchanged by any rotation $R$ of $z$, so the generator "
         r"$z \mapsto g(Rz)$ fits the data exactly as well as $g$, and a coordinate lines up with "
         "a factor only by chance. One expects most coordinates to change several things at once. "
-        r"The handout's $\epsilon$ must be large enough to see a change; the figure's columns give "
-        r"the values used, and those beyond $\pm 2$, the prior's typical range per coordinate, "
-        "take $z$ where the generator was rarely trained."
+        r"The handout asks for a small $\epsilon$ that still changes the image visibly: here "
+        r"$\epsilon$ runs from $-2$ to $+2$, at most two standard deviations of a prior "
+        r"coordinate. The moved coordinate $z_i + \epsilon$ can still land beyond $\pm 3$, where "
+        r"the prior rarely puts a coordinate, when $z_i$ itself is large."
     ),
     "P2.Q4": (
         r"As in the handout, $\alpha$ weighs the first end: (a) decodes $z'_\alpha = \alpha z_0 + "
@@ -99,7 +93,11 @@ IDEAS: dict[str, str] = {
         "colour, layout) rather than the opacity, and a smooth path says that $g$ is "
         "continuous. A caveat on the straight line in $z$: two prior draws have norm about "
         r"$\sqrt{100} = 10$, their midpoint about $\sqrt{50} \approx 7.1$, off the shell where "
-        "the prior's draws lie; spherical interpolation (slerp) keeps the norm typical."
+        "the prior's draws lie; spherical interpolation (slerp, beyond the handout) keeps the "
+        "norm typical. Two measures at the midpoints ($\\alpha = 0.5$) of 50 pairs read the "
+        "difference: the digit classifier's confidence (a generated image should look more like "
+        "some digit than a ghosted one) and the pixel contrast, the standard deviation of an "
+        "image's pixel values, which a cross-fade of two different images lowers."
     ),
     "B2.1": (
         "The vanilla GAN's discriminator $D$ outputs the probability that its input is real. "
@@ -108,6 +106,23 @@ IDEAS: dict[str, str] = {
         r"divergence: at the optimum $p_g = p_\mathrm{data}$ and $D^* = 1/2$ everywhere. The "
         r"minimax generator loss $\log(1 - D(G(z)))$ saturates when $D$ rejects the samples; "
         r"the workbook trains with the non-saturating $-\log D(G(z))$."
+    ),
+    "B2.2": (
+        "The critic's estimate is plotted as `vf_wasserstein_distance` returns it: "
+        r"$\mathbb{E}_{x \sim \mu}[f(x)] - \mathbb{E}_{y \sim \nu}[f(y)]$, real minus "
+        "generated, the sign the course's unit tests expect. The handout's eq. (1) writes "
+        "generated minus real, which its eq. (3) has the critic minimise with the penalty; the "
+        r"workbook's critic maximises the function's value minus $\lambda$ times the penalty, the "
+        "same objective. The estimate is a Wasserstein-1 distance only where the critic is "
+        "1-Lipschitz, which a penalty near 0 indicates. Once the critic is trained, the estimate "
+        "should fall as the generator improves; at the very start it can also rise, while the "
+        "critic learns faster than the generator."
+    ),
+    "B2.3": (
+        "The VAE of Problem 1 has a likelihood (and a bound on it); the GAN has none, only "
+        "samples, scored here by a Fréchet distance. A VAE covers the data (every training image "
+        "must get probability), which is what blurs its means; a GAN is free to drop modes, but "
+        "its samples can be sharper."
     ),
     "P3.Q4": (
         "Without negative pairs, nothing in the loss stops the encoder from mapping every image "
@@ -153,8 +168,9 @@ IDEAS: dict[str, str] = {
     ),
     "B4.1": (
         "An autoencoder minimises the reconstruction error alone: nothing says where its codes "
-        r"should lie, so a draw from $\mathcal{N}(0, I)$ lands where no training code was and "
-        "decodes to something arbitrary. It is a compressor, not a generative model."
+        r"should lie, at what scale or offset, so a draw from $\mathcal{N}(0, I)$ lands where no "
+        "training code was, and the decoder's output there is not a digit (in this workbook's "
+        "runs: near-black images with faint strokes). It is a compressor, not a generative model."
     ),
     "B4.2": (
         r"The VAE maximises reconstruction minus $\beta$ times $\mathrm{KL}(q(z \mid x)\,\|\,"
@@ -183,9 +199,11 @@ INTROS: dict[str, str] = {
         "profile's, and each table gives this run's number."
     ),
     "04_autoencoders": (
-        "This problem comes from a related assignment, not from the handout: every item is "
+        "This problem is optional enrichment, not part of the handout: it follows a related "
+        "assignment's autoencoder-vs-VAE question, which asks (B4.1) why an autoencoder cannot "
+        r"generate from $\mathcal{N}(0, I)$, (B4.2) what $\beta = 0$, $\beta = 10$ and a tuned "
+        r"$\beta$ do to reconstructions and prior samples, and (B4.3) how interpolation differs "
+        "between the two latent spaces and which embedding to use downstream. Every item is "
         "numbered B4.n."
     ),
 }
-
-

@@ -60,8 +60,8 @@ LABELS: dict[str, str] = {
     # 02_gans
     "vanilla_gan": "vanilla GAN (MNIST)",
     "wgan_lp": "WGAN-LP (SVHN)",
-    "frechet_distance_init": "FD untrained",
-    "frechet_distance": "FD trained",
+    "frechet_distance_init": "FD of samples, untrained",
+    "frechet_distance": "FD of samples, trained",
     "frechet_distance_real": "FD between real images (floor)",
     "interpolation_pairs_scored": "image pairs scored",
     "iterations": "generator iterations",
@@ -74,8 +74,8 @@ LABELS: dict[str, str] = {
     "label_change": "label changes",
     "colour_change": "colour shifts",
     "both": "both",
-    "confidence": "confidence, unmoved",
-    "confidence_moved": "confidence, moved",
+    "confidence": "classifier confidence",
+    "confidence_moved": "classifier confidence, moved images",
     "latent_manifold_classes": "manifold cells per digit class (0-9)",
     "wgan_sample_statistics": "sample statistics",
     "samples": "samples",
@@ -114,7 +114,7 @@ LABELS: dict[str, str] = {
     "vae_beta_10": "VAE, beta = 10",
     "vae_beta_tuned": "VAE, tuned beta",
     "beta": "beta",
-    "reconstruction_error": "recon. error",
+    "reconstruction_error": "recon. error (sum of sq. errors)",
     "kl": "KL (nats)",
     "AE": "AE path",
     "VAE": "VAE path",
@@ -125,9 +125,12 @@ _LABEL_RULES = (
 )
 
 _TWO_DECIMALS = (
-    "valid_elbo test_elbo test_log_likelihood prior importance d_real d_fake label_change "
-    "colour_change both confidence latent data AE VAE output_std_x_sqrt_dim reconstruction_error "
-    "confidence_moved classifier_svhn_accuracy sharpness nn nn_train top_class"
+    "valid_elbo test_elbo test_log_likelihood prior importance d_real d_fake latent data AE VAE "
+    "output_std_x_sqrt_dim reconstruction_error sharpness nn nn_train"
+)
+_PERCENT = (  # shares and confidences: percentages, as the findings write them
+    "label_change colour_change both confidence confidence_moved classifier_svhn_accuracy "
+    "top_class"
 )
 _ONE_DECIMAL = (
     "raw_pixel_knn_accuracy untrained_network_knn_accuracy final_knn_accuracy "
@@ -136,6 +139,7 @@ _ONE_DECIMAL = (
 FORMATS: dict[str, str] = {  # format specs of fields whose unit calls for a fixed precision
     **dict.fromkeys(_TWO_DECIMALS.split(), ".2f"),
     **dict.fromkeys(_ONE_DECIMAL.split(), ".1f"),
+    **dict.fromkeys(_PERCENT.split(), ".0%"),
     "final_loss": ".3f",
     "pixel_mean": ".3f",
     "beta": "g",
@@ -160,8 +164,8 @@ CAPTIONS: dict[str, str] = {
     "01_vae/interpolation": r"Decoding $\alpha\mu_0 + (1-\alpha)\mu_1$ between the codes of two "
     r"test images (ConvVAE), $\alpha = 0, 0.1, \dots, 1$ from left to right; as in the handout, "
     r"$\alpha = 1$ (right) is the first image",
-    "02_gans/generator_losses": "Gradient size of the saturating and the non-saturating "
-    "generator loss against D(G(z))",
+    "02_gans/generator_losses": "Theory, not a result of this run: gradient size of the "
+    "saturating and the non-saturating generator loss against D(G(z))",
     "02_gans/vanilla_samples_over_training": "Vanilla GAN on MNIST: samples of the same z over "
     "training",
     "02_gans/vanilla_discriminator": "Vanilla GAN: the discriminator's mean output on real and "
@@ -172,11 +176,13 @@ CAPTIONS: dict[str, str] = {
     "Fréchet distance to the test images, with the floor of two real splits",
     "02_gans/wgan_samples_over_training": "WGAN-LP on SVHN: samples of the same z over training",
     "02_gans/wgan_samples_final": "WGAN-LP on SVHN: 64 samples at the end of training",
-    "02_gans/latent_perturbations": r"Moving one latent coordinate $z_i$ (rows: the 8 of 100 "
-    r"coordinates that change the image most) by $\epsilon$ (columns)",
-    "02_gans/interpolation_latent_vs_data": r"Interpolating in the latent space (a: linear, and "
-    r"spherical) and in the data space (b), $\alpha = 0, 0.1, \dots, 1$ from left to right; as "
-    r"in the handout, $\alpha = 1$ (right) gives $g(z_0)$",
+    "02_gans/latent_perturbations": r"Moving one latent coordinate, $z'_i = z_i + \epsilon$ "
+    r"(rows: the 8 of 100 coordinates that change the image most), for $\epsilon$ from $-2$ to "
+    r"$+2$ (columns)",
+    "02_gans/interpolation_latent_vs_data": r"Interpolating in the latent space (rows "
+    r"labelled latent: Q4 (a)) and in the data space (rows labelled data: Q4 (b)), "
+    r"$\alpha = 0, 0.1, \dots, 1$ from left to right; as in the handout, $\alpha = 1$ (right) "
+    r"gives $g(z_0)$. The rows labelled slerp (spherical interpolation) go beyond the handout",
     "03_simsiam/views": "Two augmented views of each image",
     "03_simsiam/loss": "Training loss of the runs (-1: the views agree perfectly)",
     "03_simsiam/knn_accuracy": "kNN accuracy of the backbone features and of the projector "
