@@ -42,6 +42,7 @@ GANS = DEMO.format("02_gans")
 SIMSIAM = DEMO.format("03_simsiam")
 AE_DEMO = DEMO.format("04_autoencoders")
 SIMSIAM_REAL = "figures/demo-real/03_simsiam/metrics.json"
+SEEDS = "benchmarks/simsiam_seeds.json"  # Problem 3's demo on several seeds
 DATA_FULL = "figures/full/00_datasets/metrics.json"
 RUNS = ("stop_gradient", "no_stop_gradient", "no_pred_mlp", "fixed_random_init")
 AES = ("autoencoder", "vae_beta_0", "vae_beta_10", "vae_beta_tuned")
@@ -179,6 +180,9 @@ def _value(record: dict, key: str) -> float:
         scale = factor if op == "*" else 1 / factor
     value: object = record
     for part in key.split("."):
+        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]  # a list's item by its index
+            continue
         assert isinstance(value, dict) and part in value, f"no {key!r} in the record"
         value = value[part]
     assert isinstance(value, int | float), f"{key!r} is not a number: {value!r}"
@@ -236,10 +240,8 @@ def check_quote(quote: Quote, text: str, records: dict[str, dict]) -> list[str]:
 
 
 def _records() -> dict[str, dict]:
-    return {
-        str(p.relative_to(ROOT)): json.loads(p.read_text())
-        for p in ROOT.glob("figures/*/*/metrics.json")
-    }
+    paths = [*ROOT.glob("figures/*/*/metrics.json"), ROOT / SEEDS]
+    return {str(p.relative_to(ROOT)): json.loads(p.read_text()) for p in paths if p.is_file()}
 
 
 def _read_spans(document: str, text: str) -> list[tuple[int, int]]:
