@@ -269,8 +269,8 @@ def test_full_profile_record_sits_beside_this_run():
     }
     text = vae_findings.full_profile_record(this, record, models, ("demo", "synthetic"))
     assert (
-        "This run (demo profile, synthetic data) beside the recorded run (full profile, real"
-        in text
+        "Beside the recorded run (full profile, real data, cpu), this run (demo profile, "
+        "synthetic data):" in text
     )
     assert (
         "- course MLP: this run valid ELBO -119.14, log p(x) -110.20 over 500 test images; "

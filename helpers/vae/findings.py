@@ -131,7 +131,7 @@ def full_profile_record(
         return text
 
     ours, theirs = _setting(*setting), _setting(record.get("profile"), record.get("data"))
-    lines = [f"This run ({ours}) beside the recorded run ({theirs}, {record.get('device')}):"]
+    lines = [f"Beside the recorded run ({theirs}, {record.get('device')}), this run ({ours}):"]
     for name, label in models.items():
         if name in this_run or name in record:
             lines.append(
