@@ -10,6 +10,7 @@ from helpers.common import wording
 from helpers.gan import findings as gan_findings
 from helpers.simsiam import findings as simsiam_findings
 from helpers.vae import findings as vae_findings
+from helpers.vae import findings_latent as vae_latent
 
 
 def test_elbo_target_checks_each_model_and_the_setting():
@@ -49,7 +50,7 @@ def test_elbo_gap_and_estimators():
 def test_latent_sizes_reads_active_units_and_epochs():
     runs = {2: {"valid_elbo": -150, "epochs": 20}, 20: {"valid_elbo": -100.1, "epochs": 20},
             100: {"valid_elbo": -101.2, "epochs": 20}}  # fmt: skip
-    text = vae_findings.latent_sizes(runs, {2: 2, 20: 20, 100: 31})
+    text = vae_latent.latent_sizes(runs, {2: 2, 20: 20, 100: 31})
     assert "only 31 dimensions" in text and "not comparable" not in text
     assert "within 2 nats of each other (+1.10 for L = 20)" in text
     # the demo's case: L = 20 clearly better must be said, not hidden under "within 2 nats"
@@ -58,16 +59,16 @@ def test_latent_sizes_reads_active_units_and_epochs():
         20: {"valid_elbo": -112.35, "epochs": 6},
         100: {"valid_elbo": -119.14, "epochs": 6},
     }
-    text = vae_findings.latent_sizes(better, {2: 2, 20: 20, 100: 98})
+    text = vae_latent.latent_sizes(better, {2: 2, 20: 20, 100: 98})
     assert "6.79 nats *better* than L = 100" in text and "buy little" not in text
     # 98 of 100 active: the text must not tell the inactive-units story
     assert "does not show inactive units" in text and "only 98" not in text
     worse = {**runs, 20: {"valid_elbo": -110.0, "epochs": 20}}
-    assert "8.80 nats below L = 100: here the extra dimensions help" in vae_findings.latent_sizes(
+    assert "8.80 nats below L = 100: here the extra dimensions help" in vae_latent.latent_sizes(
         worse, {2: 2, 20: 20, 100: 31}
     )
     runs[2]["epochs"] = 4
-    assert "not comparable" in vae_findings.latent_sizes(runs, {2: 2, 20: 20, 100: 31})
+    assert "not comparable" in vae_latent.latent_sizes(runs, {2: 2, 20: 20, 100: 31})
 
 
 def test_curve_shape_describes_a_rise_then_a_fall():

@@ -12,6 +12,7 @@ from helpers.common import wording
 from helpers.gan import figures as gan_figures
 from helpers.gan import findings as gan_findings
 from helpers.vae import findings as vae_findings
+from helpers.vae import findings_latent as vae_latent
 
 # --- Problem 1 ---------------------------------------------------------------------------
 
@@ -98,33 +99,33 @@ def test_estimators_count_images():
 
 def test_latent_sizes_sets_the_full_record_beside_this_run():
     runs = {20: {"valid_elbo": -112.35, "epochs": 6}, 100: {"valid_elbo": -119.14, "epochs": 6}}
-    text = vae_findings.latent_sizes(runs, {20: 20, 100: 98})
+    text = vae_latent.latent_sizes(runs, {20: 20, 100: 98})
     assert "described above" not in text and "caught up" not in text
     assert "recorded" not in text
-    better = vae_findings.latent_sizes(runs, {20: 20, 100: 98}, record={20: -100.11, 100: -101.2})
+    better = vae_latent.latent_sizes(runs, {20: 20, 100: 98}, record={20: -100.11, 100: -101.2})
     assert "L = 20 reaches -100.11 and L = 100 -101.20: L = 20 is 1.09 nats better there" in better
-    worse = vae_findings.latent_sizes(runs, {20: 20, 100: 98}, record={20: -103.0, 100: -101.2})
+    worse = vae_latent.latent_sizes(runs, {20: 20, 100: 98}, record={20: -103.0, 100: -101.2})
     assert "1.80 nats below L = 100 there" in worse
 
 
 def test_latent_manifold_counts_sure_cells_and_never_claims_a_class_is_absent():
-    confident = vae_findings.latent_manifold([1] * 200 + [7] * 150 + [3] * 48 + [0] * 2,
+    confident = vae_latent.latent_manifold([1] * 200 + [7] * 150 + [3] * 48 + [0] * 2,
                                              [0.9] * 400)  # fmt: skip
     assert "is sure (confidence at least 80%) of 400 of the 400 cells" in confident
     assert "reads 3 of the 10 classes with at least 3 cells each (1: 200, 3: 48, 7: 150)" in (
         confident)
     assert "mean confidence on the cells is 90%." in confident and "by eye" not in confident
     assert "fewer than 3 cells of class 0, 2, 4, 5, 6, 8, 9: check the figure" in confident
-    every = vae_findings.latent_manifold(list(range(10)) * 40, [0.9] * 400)
+    every = vae_latent.latent_manifold(list(range(10)) * 40, [0.9] * 400)
     assert "Every digit class is among the sure cells" in every
     # the demo's case: a classifier 51% sure on average, most of its labels one class
-    unsure = vae_findings.latent_manifold([5] * 300 + [6] * 100, [0.9] * 50 + [0.45] * 350)
+    unsure = vae_latent.latent_manifold([5] * 300 + [6] * 100, [0.9] * 50 + [0.45] * 350)
     assert "of 50 of the 400 cells" in unsure and "(5: 50)" in unsure
     assert "only 51%" in unsure and "Read the classes in the figure by eye" in unsure
     for text in (confident, every, unsure):
         assert "no region" not in text and "squeezes" not in text and "tails" not in text
     assert "Every digit class" not in unsure and "fewer than" not in unsure
-    none = vae_findings.latent_manifold([5] * 400, [0.3] * 400)
+    none = vae_latent.latent_manifold([5] * 400, [0.3] * 400)
     assert "of 0 of the 400 cells; no class has 3 sure cells" in none
 
 
