@@ -567,6 +567,8 @@ def test_real_data_reports_flag_stand_ins_and_subsets_and_name_a_scripts_record(
            "course_mlp_mc_kl": {"valid_elbo": -102.05, "train_seconds": 766.1}}  # fmt: skip
     text = _md([report.Section("00_datasets", [], datasets), report.Section("01_vae", [], vae)])
     assert "*Stand-in data.* SVHN in this run is the workbook's synthetic stand-in" in text
+    assert text.startswith("# Assignment 3 report from the workbook: the full profile, real data "
+                           "(SVHN: stand-in)")
     assert "CIFAR-10 is the real data, a subset: 4000 training and 1000 test images" in text
     assert "MNIST is the real data, a subset" not in text
     appendix = text.split("## Appendix B")[1]

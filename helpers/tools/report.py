@@ -284,6 +284,11 @@ def _title(sections: list[Section], profile: str) -> str:
     title = f"Assignment 3 report from the workbook: the {profile} profile"
     if data == {"real"}:
         title += ", real data"
+        stand_ins = [label(k) for s in sections if s.notebook == "00_datasets"
+                     for k, v in s.metrics.items()
+                     if isinstance(v, dict) and v.get("source") == "synthetic"]  # fmt: skip
+        if stand_ins:
+            title += f" ({' and '.join(stand_ins)}: stand-in)"
     elif data == {"synthetic"}:
         title += ", synthetic stand-in data"
     if data == {"real"} and problems and len(handout) < len(PROBLEMS):
