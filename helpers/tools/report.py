@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..train.fileio import atomic_open
-from .handout import HANDOUT, PROBLEMS, report_questions
+from .handout import PROBLEMS, report_questions
 from .questions import IN_FINDINGS, QUESTIONS, Part, Question
 from .report_doc import (
     SKIP,
@@ -44,9 +44,11 @@ from .report_doc import (
     resolve,
     table_data,
 )
+from .report_front import dataset_note, intro, provenance
 from .report_ideas import IDEAS, INTROS
 from .report_render import latex, markdown
 from .report_sentences import (
+    conv_sentence,
     finding,
     gap_sentences,
     graded_sentence,
@@ -85,9 +87,10 @@ class Section:
         return self.metrics.get("findings") or {}
 
     def note(self) -> str:
-        """The stand-in note, said once per problem; empty for real data."""
+        """The stand-in note, said once per problem; for the datasets of a real-data run, which
+        of them are stand-ins or subsets; else empty."""
         if not self.stand_in:
-            return ""
+            return dataset_note(self.metrics) if self.notebook == "00_datasets" else ""
         profile = self.metrics.get("profile")
         run = f"this {profile}-profile run" if profile else "this run"
         return (
@@ -97,10 +100,22 @@ class Section:
         )
 
 
+def _with_gaps(metrics: dict[str, Any]) -> dict[str, Any]:
+    """Problem 1's metrics with each model's ``elbo_gap`` (test log p(x) - test ELBO) added."""
+    out = dict(metrics)
+    for key, v in metrics.items():
+        if isinstance(v, dict) and all(isinstance(v.get(f), int | float)
+                                       for f in ("test_log_likelihood", "test_elbo")):
+            out[key] = {**v, "elbo_gap": v["test_log_likelihood"] - v["test_elbo"]}
+    return out
+
+
 def _answer(doc: Document, section: Section, question: Question, level: int,
             sections: dict[str, Section], record: dict[str, Any] | None) -> None:  # fmt: skip
     """Write one question: its heading, idea, what this run shows, figures and tables."""
     m, findings = section.metrics, section.findings
+    if section.notebook == "01_vae":
+        m = _with_gaps(m)
     figures: list[Figure] = []
     missing: list[str] = []
     for spec in question.figures:
@@ -131,18 +146,18 @@ def _answer(doc: Document, section: Section, question: Question, level: int,
     doc.heading(question.heading, level)
     if shown:  # the idea's own figures (a theoretical curve): cited there, not under This run
         idea = (idea + " " if idea else "") + f"({refs('Figure', [f.ref for f in shown])}.)"
-    doc.para(idea)
     table_refs = [f"tab:{doc.tables + i + 1}" for i in range(len(tables))]
     cites = ", ".join(filter(None, (refs("Figure", [f.ref for f in figures + cited]),
                                     refs("Table", table_refs))))  # fmt: skip
     lead = "**This run**" + (f" ({cites})" if cites else "")
     body = [*inline, *before, *texts, *after]
+    if not body and cites and idea.endswith("."):  # nothing computed: no empty "This run" line
+        idea = f"{idea[:-1]} ({cites})."
+    doc.para(idea)
     if body:
         doc.para(f"{lead}: {body[0]}" if not body[0].startswith("- ") else f"{lead}:\n{body[0]}")
         for text in body[1:]:
             doc.para(text)
-    elif cites:
-        doc.para(f"{lead}.")
     if missing:
         gpu = m.get("profile") == "full" and section.part.problem
         doc.para("Not in this record: " + "; ".join(missing) + ". They wait for a run "
@@ -163,6 +178,14 @@ def _computed(question: Question, metrics: dict[str, Any],
     before, after = [], []
     if question.key == "P1.Q6" and "elbo_target" not in findings:
         before.append(target_sentences(metrics))
+    full = (metrics.get("profile"), metrics.get("data")) == ("full", "real")
+    if question.key == "P1.Q6" and record and not full and (
+            "recorded" not in findings.get("elbo_target", "")):
+        said = target_sentences(record)
+        if said:
+            after.append(f"In the recorded full-profile run on the real data: {said}")
+    if question.key == "B1.1":
+        before.append(conv_sentence(metrics))
     if question.key == "P1.Q7":
         if "elbo_gap" not in findings:
             before.append(gap_sentences(metrics))
@@ -216,8 +239,9 @@ def _rest(doc: Document, section: Section, level: int) -> None:
     for q in part.questions:
         for spec in q.tables:
             used_metrics.update(k.split(".", 1)[0] for k, _ in resolve(section.metrics, spec.rows))
-    if section.notebook == "01_vae":
-        used_metrics.add("log_likelihood_estimators")
+    if section.notebook == "01_vae":  # said in the findings, or the run's settings
+        used_metrics.update(("log_likelihood_estimators", "training", "latent_manifold_classes"))
+        used_metrics.update(k for k in section.metrics if k.startswith("active_units_"))
     if section.notebook == "00_datasets":
         used_figures.update(section.figures)
     for other in QUESTIONS.values():  # another part may place this notebook's figure
@@ -256,30 +280,6 @@ def _not_run(doc: Document, problem: int, profile: str, data: str) -> None:
              f"{' on a GPU' if profile == 'full' else ''}.")  # fmt: skip
 
 
-def _provenance(doc: Document, sections: list[Section]) -> None:
-    rows = []
-    for s in sections:
-        m = s.metrics
-        if not m:
-            continue
-        device = " ".join(filter(None, (str(m.get("device", "")),
-                                        f"({m['device_name']})" if m.get("device_name") else "")))
-        rows.append([s.notebook.replace("_", " "), str(m.get("profile", "–")),
-                     "synthetic stand-ins" if s.stand_in else str(m.get("data", "–")),
-                     device or "–", str(m.get("seed", "–")),
-                     f"{m['seconds']:.0f} s" if isinstance(m.get("seconds"), int | float) else "–",
-                     str(m.get("torch", "–"))])  # fmt: skip
-    if not rows:
-        return
-    doc.blocks.append(Block("newpage"))
-    doc.heading("Appendix B: provenance", 1)
-    doc.para("Every number, figure and finding of this report was recorded by the run of its "
-             "notebook below (`figures/<profile>/<notebook>/metrics.json`) and gathered by "
-             "`python -m helpers report`.")  # fmt: skip
-    doc.table(TableData(["notebook", "profile", "data", "device", "seed", "time", "torch"], rows,
-                        caption="The runs of this report"))  # fmt: skip
-
-
 def _title(sections: list[Section], profile: str) -> str:
     data = {s.metrics.get("data") for s in sections if s.metrics.get("data")}
     handout = [s.part.problem for s in sections if s.part.problem]
@@ -288,6 +288,11 @@ def _title(sections: list[Section], profile: str) -> str:
     title = f"Assignment 3 report from the workbook: the {profile} profile"
     if data == {"real"}:
         title += ", real data"
+        stand_ins = [label(k) for s in sections if s.notebook == "00_datasets"
+                     for k, v in s.metrics.items()
+                     if isinstance(v, dict) and v.get("source") == "synthetic"]  # fmt: skip
+        if stand_ins:
+            title += f" ({' and '.join(stand_ins)}: stand-in)"
     elif data == {"synthetic"}:
         title += ", synthetic stand-in data"
     if data == {"real"} and problems and len(handout) < len(PROBLEMS):
@@ -303,15 +308,7 @@ def document(
     doc = Document(_title(sections, profile))
     by_name = {s.notebook: s for s in sections}
     data = next((s.metrics.get("data") for s in sections if s.metrics.get("data")), "")
-    doc.para(
-        f"This report answers the report questions of the course's handout ({HANDOUT}) under "
-        "the handout's numbers: Problem 1 Q6 and Q7, Problem 2 Q2, Q3 and Q4 (a), (b), Problem 3 "
-        "Q4 and Q5 (a). Each problem first says which graded functions ran for its unit-test "
-        "questions (yours or the reference). Under each question a paragraph gives the idea, "
-        "for you to adapt, and **This run** what the run shows, from its own numbers. Items "
-        "numbered B1.1, B2.1, ... go beyond the handout, as does Problem 4. The datasets are in "
-        "Appendix A, the runs' provenance in Appendix B."
-    )  # fmt: skip
+    doc.para(intro(sections))
     for problem, notebook in NOTEBOOKS.items():
         if notebook in by_name:
             _part(doc, by_name[notebook], by_name, record if notebook == "01_vae" else None)
@@ -321,7 +318,7 @@ def document(
                      *sorted(n for n in by_name if n not in QUESTIONS)):  # fmt: skip
         if notebook in by_name:
             _part(doc, by_name[notebook], by_name, None)
-    _provenance(doc, sections)
+    provenance(doc, sections)
     return doc
 
 

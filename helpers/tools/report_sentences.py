@@ -12,8 +12,9 @@ from .handout import unit_tests
 from .report_doc import mean_sd
 from .report_text import label
 
-__all__ = ["TARGET", "finding", "gap_sentences", "graded_sentence", "latent_record_sentence",
-           "select_finding", "subset_sentence", "target_sentences"]  # fmt: skip
+__all__ = ["TARGET", "conv_sentence", "finding", "gap_sentences", "graded_sentence",
+           "latent_record_sentence", "select_finding", "subset_sentence",
+           "target_sentences"]  # fmt: skip
 
 TARGET = -102.0  # the handout's Problem 1 Q6: validation ELBO >= -102 nats
 
@@ -139,13 +140,40 @@ def latent_record_sentence(record: dict[str, Any]) -> str:
                    "with the handout's budget.")  # fmt: skip
 
 
+def conv_sentence(metrics: dict[str, Any]) -> str:
+    """B1.1: the ConvVAE against the MLP VAE (L = 100, analytic KL) on the same test images, in
+    validation ELBO and test log p(x), and whichever is ahead."""
+    conv, mlp = metrics.get("conv"), metrics.get("course_mlp")
+    fields = ("valid_elbo", "test_log_likelihood")
+    if not all(isinstance(r, dict) and all(isinstance(r.get(f), int | float) for f in fields)
+               for r in (conv, mlp)):  # fmt: skip
+        return ""
+    assert isinstance(conv, dict) and isinstance(mlp, dict)
+    parts = []
+    for field, words in zip(fields, ("validation ELBO", "test log p(x)"), strict=True):
+        diff = conv[field] - mlp[field]
+        parts.append(f"{abs(diff):.2f} nats {'above' if diff >= 0 else 'below'} in {words} "
+                     f"({conv[field]:.2f} against {mlp[field]:.2f})")  # fmt: skip
+    epochs = {conv.get("epochs"), mlp.get("epochs")}
+    same = f", both after {epochs.pop()} epochs" if len(epochs) == 1 and None not in epochs else ""
+    text = (f"Against the {label('course_mlp')}, the {label('conv')} ends {parts[0]} and "
+            f"{parts[1]}{same}.")  # fmt: skip
+    if all(isinstance(r.get("test_elbo"), int | float) for r in (conv, mlp)):
+        gap_c = conv["test_log_likelihood"] - conv["test_elbo"]
+        gap_m = mlp["test_log_likelihood"] - mlp["test_elbo"]
+        text += (f" Its gap log p(x) - test ELBO is {gap_c:.2f} nats, against the MLP's "
+                 f"{gap_m:.2f} (Q7's answer is the MLP's).")  # fmt: skip
+    return text
+
+
 def graded_sentence(problem: int, metrics: dict[str, Any] | None) -> str:
     """The unit-test questions of ``problem``: which functions they grade and whose ran."""
     tests = unit_tests(problem)
     names = [f for q in tests for f in q.functions]
     listed = ", ".join(f"{q.label} " + " and ".join(f"`{f}`" for f in q.functions) for q in tests)
     span = f"{tests[0].label}–{tests[-1].label}" if len(tests) > 1 else tests[0].label
-    head = f"**Unit-test questions {span}** (graded by the course's tests): {listed}. "
+    head = (f"**Unit-test question{'s' if len(tests) > 1 else ''} {span}** (graded by the "
+            f"course's tests): {listed}. ")  # fmt: skip
     graded = (metrics or {}).get("graded_functions")
     if not isinstance(graded, dict) or not all(n in graded for n in names):
         return head + ("This run did not record whose functions ran (its metrics.json has no "

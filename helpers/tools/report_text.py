@@ -51,6 +51,7 @@ LABELS: dict[str, str] = {
     "valid_elbo": "valid. ELBO (nats)",
     "test_elbo": "test ELBO (nats)",
     "test_log_likelihood": "test log p(x) (nats)",
+    "elbo_gap": "gap (nats)",
     "epochs": "epochs",
     "is_samples": "importance samples K",
     "log_likelihood_estimators": "mean log p(x)",
@@ -248,6 +249,9 @@ _SYMBOLS: tuple[tuple[str, str, str], ...] = (
     (r"<=", r"$\leq$", "≤"),
     (r"->", r"$\to$", "→"),
     (r"\bx sqrt\(d\)", r"$\times\sqrt{d}$", "× √d"),
+    (r"(?<=\d)x\b", r"$\times$", "×"),  # 19x as noisy
+    (r"(?<=\d) x (?=\d)", r"$\times$", "×"),  # 784 x 300 layers
+    (r"\bW1\b", r"$W_1$", "W₁"),
     (r"\bsqrt\(d\)", r"$\sqrt{d}$", "√d"),
     (r"\bsqrt\((\d+)\)", r"$\sqrt{\1}$", r"√\1"),
     (r"\blog p\(x\)", r"$\log p(x)$", "log p(x)"),
