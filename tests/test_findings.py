@@ -379,7 +379,7 @@ def test_notebook_02_uses_one_eps_and_labels_the_handouts_questions():
     cells = _cells("02_gans")
     text = "\n".join(cells)
     assert 'eps = [-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0]' in text  # the figure's and the stats'
-    assert "eps runs from -2 to\n2" in text and "eps runs from -3" not in text
+    assert "$\\epsilon$ runs from -2 to\n2" in text and "runs from -3" not in text
     assert "within the range a coordinate of N(0, 1) takes" not in text  # eps is not z_i + eps
     assert r"from $-2$ to $+2$" in CAPTIONS["02_gans/latent_perturbations"]
     assert r"$\epsilon$ runs from $-2$ to $+2$" in IDEAS["P2.Q3"] and "beyond $\\pm 2$" not in (
