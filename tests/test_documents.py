@@ -97,11 +97,14 @@ QUOTES: list[Quote] = [
           _keys("vae_beta_tuned", ("beta", *AE_NUMBERS))),
     Quote(README, "Real floor (training vs test images): {}.", AE_FULL, ("frechet_distance_real",)),
     # README: Problem 3 in words.
-    Quote(README, "SimSiam with stop-gradient reaches {}% kNN accuracy on the grey-digit stand-in "
-          "against {}% without it, whose outputs collapse (output std x sqrt(d) {} against {})",
-          SIMSIAM, ("stop_gradient.final_knn_accuracy", "no_stop_gradient.final_knn_accuracy",
-                    "no_stop_gradient.output_std_x_sqrt_dim",
-                    "stop_gradient.output_std_x_sqrt_dim")),
+    Quote(README, "SimSiam with stop-gradient reaches {}% kNN accuracy, against {}% for raw pixels "
+          "and {}% for the untrained network, while without stop-gradient ({}%) and with the "
+          "identity predictor ({}%) the outputs collapse (output std x sqrt(d) {} and {} against "
+          "{})", SIMSIAM,
+          ("stop_gradient.final_knn_accuracy", "raw_pixel_knn_accuracy",
+           "untrained_network_knn_accuracy", "no_stop_gradient.final_knn_accuracy",
+           "no_pred_mlp.final_knn_accuracy", "no_stop_gradient.output_std_x_sqrt_dim",
+           "no_pred_mlp.output_std_x_sqrt_dim", "stop_gradient.output_std_x_sqrt_dim")),
     # benchmarks/README: the demo's timings.
     *(Quote(BENCH, f"`{nb}` {{}} s", DEMO.format(nb), ("seconds",), EACH_DEMO) for nb in NOTEBOOKS),
     # benchmarks/README: the data path on real files.
@@ -124,6 +127,7 @@ QUOTES: list[Quote] = [
             _keys(run, SIMSIAM_ROW))
       for letter, run in zip("abcd", RUNS, strict=True)),
     Quote(BENCH, "| raw pixels | | {}% |", SIMSIAM, ("raw_pixel_knn_accuracy",)),
+    Quote(BENCH, "| untrained network | | {}% |", SIMSIAM, ("untrained_network_knn_accuracy",)),
     Quote(BENCH, "Linear probe on frozen backbone features, test accuracy: (a) {}% against (b) {}%",
           SIMSIAM, (PROBE.format("stop_gradient"), PROBE.format("no_stop_gradient"))),
     # benchmarks/README: Problem 3 on the CIFAR-10 subset.
