@@ -181,13 +181,14 @@ def entanglement(
                 f"from eps = -{eps:g} to +{eps:g} (the image gets {grey} by "
                 f"{abs(r['brightness']):.2f}) and {label}"
             )
-        text += " The rows with the largest colour move: " + "; ".join(parts) + "."
+        text += " The rows whose colour channel moves most: " + "; ".join(parts) + "."
         small = [r for r in rows if abs(r["shift"]) <= threshold]
         if small:
             verb = "moves" if len(small) == 1 else "move"
             text += (
                 f" {len(small)} of the shown rows {verb} no colour channel by more than "
-                f"{threshold:g}: there the change is in the layout, not the colour."
+                f"{threshold:g} between eps = -{eps:g} and +{eps:g} (the shares above compare "
+                "each end with the unmoved image instead)."
             )
     reference = every if every is not None else shown
     confidence = shown.get("confidence", 1.0)

@@ -191,7 +191,7 @@ QUESTIONS: dict[str, Part] = {
                  tables=(Table(("stop_gradient", "no_pred_mlp"), _SIMSIAM, ("epochs", "dim"),
                                caption="The identity predictor beside the trained one"),),
                  findings=("simsiam_collapse[(c)]",)),
-        Question("Two augmented views; kNN on raw pixels", number="B3.1", figures=("views",),
+        Question("Two augmented views; the baselines, raw pixels and the untrained network", number="B3.1", figures=("views",),
                  tables=(Table(("raw_pixel_knn_accuracy", "untrained_network_knn_accuracy"),
                                inline=True),)),
         Question("A frozen random predictor, the workbook's run (d)", number="B3.2",

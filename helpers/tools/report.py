@@ -151,13 +151,16 @@ def _answer(doc: Document, section: Section, question: Question, level: int,
                                     refs("Table", table_refs))))  # fmt: skip
     lead = "**This run**" + (f" ({cites})" if cites else "")
     body = [*inline, *before, *texts, *after]
-    if not body and cites and idea.endswith("."):  # nothing computed: no empty "This run" line
+    cited_in_idea = not body and cites and idea.endswith(".")
+    if cited_in_idea:  # nothing computed: no empty "This run" line
         idea = f"{idea[:-1]} ({cites})."
     doc.para(idea)
     if body:
         doc.para(f"{lead}: {body[0]}" if not body[0].startswith("- ") else f"{lead}:\n{body[0]}")
         for text in body[1:]:
             doc.para(text)
+    elif cites and not cited_in_idea:  # no idea to carry them: the floats are still cited
+        doc.para(f"See {cites}.")
     if missing:
         gpu = m.get("profile") == "full" and section.part.problem
         doc.para("Not in this record: " + "; ".join(missing) + ". They wait for a run "

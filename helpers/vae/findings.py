@@ -212,9 +212,9 @@ def kl_cost(
         spread = times[hi] / max(times[lo], 1e-9)
         text += (
             f" Other runs of the same network in this run took from {times[lo]:.1f} s "
-            f"({lo}) to {times[hi]:.1f} s ({hi}) per epoch, a spread of {spread:.1f} to 1."
+            f"({lo}) to {times[hi]:.1f} s ({hi}) per epoch, a spread of {spread:.2f} to 1."
         )
-        if max(ratio, 1 / max(ratio, 1e-9)) <= spread:
+        if round(max(ratio, 1 / max(ratio, 1e-9)), 2) <= round(spread, 2):  # as printed
             return text + (
                 " The two estimators' times differ by less than that spread, so they do not "
                 "separate the estimators: the machine's load varies more than their cost."
