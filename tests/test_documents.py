@@ -105,6 +105,8 @@ QUOTES: list[Quote] = [
            "untrained_network_knn_accuracy", "no_stop_gradient.final_knn_accuracy",
            "no_pred_mlp.final_knn_accuracy", "no_stop_gradient.output_std_x_sqrt_dim",
            "no_pred_mlp.output_std_x_sqrt_dim", "stop_gradient.output_std_x_sqrt_dim")),
+    Quote(README, "(a) reaches {}% against {}% for raw pixels", SIMSIAM_REAL,
+          ("stop_gradient.final_knn_accuracy", "raw_pixel_knn_accuracy")),
     # benchmarks/README: the demo's timings.
     *(Quote(BENCH, f"`{nb}` {{}} s", DEMO.format(nb), ("seconds",), EACH_DEMO) for nb in NOTEBOOKS),
     # benchmarks/README: the data path on real files.

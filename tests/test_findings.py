@@ -97,6 +97,20 @@ def _simsiam(a_knn, b_knn, c_knn, a_std=1.0, b_std=0.07, c_std=0.02):
             "no_pred_mlp": run(c_knn, c_std)}  # fmt: skip
 
 
+def test_simsiam_features_joins_the_two_baselines_whichever_way_each_goes():
+    def text(a, raw, untrained):
+        return simsiam_findings.simsiam_features(_simsiam(a, 18.0, 19.0), raw, "demo", "real",
+                                                 untrained)  # fmt: skip
+    assert "(a) does not beat raw pixels (0.2 points below), but beats the untrained network by " \
+        "12.1." in text(32.6, 32.8, 20.5)
+    assert "(a) beats raw pixels by 5.0 points and the untrained network by 10.0." in text(
+        40.0, 35.0, 30.0)
+    assert "(a) beats raw pixels by 5.0 points, but not the untrained network (2.0 points " \
+        "below)." in text(40.0, 35.0, 42.0)
+    assert "(a) does not beat raw pixels (5.0 points below), nor the untrained network" in text(
+        30.0, 35.0, 31.0)
+
+
 def test_simsiam_features_reads_both_baselines_and_the_ablations_both_ways():
     good = simsiam_findings.simsiam_features(
         _simsiam(52.0, 20.0, 21.0), 36.5, "demo", "synthetic", 19.0

@@ -124,15 +124,18 @@ def simsiam_features(
         text += (
             f" (a) is {where} the better ablation: this run does not show stop-gradient learning."
         )
-    if a > raw_knn:
+    beats_raw = a > raw_knn
+    if beats_raw:
         text += f" (a) beats raw pixels by {a - raw_knn:.1f} points"
     else:
         text += f" (a) does not beat raw pixels ({raw_knn - a:.1f} points below)"
     if untrained_knn is not None:
         if a > untrained_knn:
-            text += f" and the untrained network by {a - untrained_knn:.1f}."
+            joint = " and" if beats_raw else ", but beats"
+            text += f"{joint} the untrained network by {a - untrained_knn:.1f}."
         else:
-            text += f", nor the untrained network ({untrained_knn - a:.1f} points below)."
+            joint = ", but not" if beats_raw else ", nor"
+            text += f"{joint} the untrained network ({untrained_knn - a:.1f} points below)."
     else:
         text += "."
     if a <= raw_knn and not _is_full(profile, data):
