@@ -126,11 +126,11 @@ def provenance(doc: Document, sections: list[Any]) -> None:
     doc.blocks.append(Block("newpage"))
     doc.heading("Appendix B: provenance", 1)
     text = ("Every number, figure and finding of this report was recorded by the run of its "
-            "notebook below (`figures/<profile>/<notebook>/metrics.json`) and gathered by "
+            "notebook below (its `metrics.json` under `figures/`) and gathered by "
             "`python -m helpers report`.")  # fmt: skip
     if scripts:
         text = ("Every number, figure and finding of this report was recorded in a record "
-                "(`figures/<profile>/<notebook>/metrics.json`) gathered by `python -m helpers "
+                "(each notebook's `metrics.json` under `figures/`) gathered by `python -m helpers "
                 "report`: by the run of its notebook below, except for the records marked "
                 f"(script), written by a script that trains the notebook's models with its "
                 f"settings ({'; '.join(scripts)}). The time of such a record is the sum of its "

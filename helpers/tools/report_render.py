@@ -89,8 +89,8 @@ def latex(doc: Document) -> str:
                 body.append(r"\FloatBarrier")
         elif b.kind == "heading":
             started = True
-            # room for the heading and a few lines (more pushes it on and leaves half a page)
-            body.append(rf"\needspace{{{max(3, 8 - 2 * b.level)}\baselineskip}}")
+            # no \needspace: LaTeX keeps a heading with its next lines, and \needspace moved
+            # whole sections on with half a page left
             body.append(rf"\{commands[b.level]}*{{{markdown_to_latex(b.text)}}}")
         elif b.kind == "para":
             text = re.sub(r"\[\[(fig:[^\]]+)\]\]",
