@@ -14,9 +14,11 @@ saying which. ``--data real`` runs the same on the real CIFAR-10 (``WORKBOOK_DAT
 ``--epochs``, ``--lr``, ``--crop-min``, ``--runs`` and ``--train-images`` override the profile's
 budget for trials.
 
-Result (demo profile, tiled-shapes stand-in, 2-core CPU shared with other jobs; seed 0 only so
-far, ``benchmarks/simsiam_seeds.md``): raw pixels 35.0%, untrained network 18.4%; (a) 59.6%
-(std x sqrt(d) 0.99), (b) 20.5% (0.11), (c) 19.4% (0.07), (d) 18.8% (0.39): every target met.
+Result (demo profile, tiled-shapes stand-in, 2-core CPU; ``benchmarks/simsiam_seeds.md``): seed
+0: raw 35.0%, (a) 59.6% (0.99), (b) 20.5% (0.11), (c) 19.4% (0.07), (d) 18.8% (0.39); seed 1:
+raw 37.0%, (a) 54.6% (0.98), (b) 16.2% (0.05), (c) 20.6% (0.00), (d) 19.6% (0.36); seed 2: raw
+35.1%, (a) 57.0% (0.98), (b) 19.6% (0.01), (c) 18.2% (0.00), (d) 18.1% (0.29). Not every target
+met: see the table.
 """
 
 from __future__ import annotations
@@ -63,7 +65,8 @@ def misses(row: dict[str, Any]) -> list[str]:
             if m["std"] > TARGETS["collapsed"]:
                 out.append(f"({letter}) std x sqrt(d) {m['std']:.2f} > 0.15: not collapsed")
     if "fixed_random_init" in runs and runs["fixed_random_init"]["std"] < TARGETS["not_collapsed"]:
-        out.append(f"(d) std x sqrt(d) {runs['fixed_random_init']['std']:.2f} < 0.3: collapsed")
+        out.append(f"(d) std x sqrt(d) {runs['fixed_random_init']['std']:.2f} < 0.3: under "
+                   "the target (not collapsed by the 0.15 criterion)")
     return out
 
 

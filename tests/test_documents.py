@@ -132,6 +132,11 @@ QUOTES: list[Quote] = [
     Quote(BENCH, "| untrained network | | {}% |", SIMSIAM, ("untrained_network_knn_accuracy",)),
     Quote(BENCH, "Linear probe on frozen backbone features, test accuracy: (a) {}% against (b) {}%",
           SIMSIAM, (PROBE.format("stop_gradient"), PROBE.format("no_stop_gradient"))),
+    # benchmarks/README: Problem 3 on several seeds.
+    *(Quote(BENCH, f"| {i} | {{}}% | {{}}% | {{}}% ({{}}) | {{}}% ({{}}) | {{}}% ({{}}) | "
+            "{}% ({}) |", SEEDS, (f"seeds.{i}.raw", f"seeds.{i}.untrained",
+             *(f"seeds.{i}.runs.{run}.{k}" for run in RUNS for k in ("knn", "std"))))
+      for i in range(3)),
     # benchmarks/README: Problem 3 on the CIFAR-10 subset.
     Quote(BENCH, "raw pixels {}%; (a) kNN {}% (backbone) and {}% (z), std x sqrt(d) {}, loss {}; "
           "(b) {}%, {}, {}; (c) {}%, {}, {}; (d) {}%, {}, {}; linear probe on frozen features, "
