@@ -54,7 +54,7 @@ HEADLINES = {  # notebook -> metrics to show: (path in metrics.json, label)
 # 00_datasets shows the others with load_available, which falls back to the stand-in).
 DATASETS = {
     "00_datasets": {"cifar10": ("train",)},
-    "01_vae": {"binarized_mnist": ("train", "valid", "test")},
+    "01_vae": {"binarized_mnist": ("train", "valid", "test"), "mnist": ("train",)},
     "02_gans": {"svhn": ("train", "test"), "mnist": ("train", "test")},
     "03_simsiam": {"cifar10": ("train", "test")},
     "04_autoencoders": {"mnist": ("train", "test")},

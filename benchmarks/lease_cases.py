@@ -233,7 +233,7 @@ def course_vae(p: Profile, steps: int, device, precision, graphs, seed: int) -> 
     vae.train_vae(
         "lease_mlp", vae.CourseVAE(b.latent_dim, b.hidden), images, images[:64], epochs=10,
         batch_size=b.batch_size, lr=b.lr, device=device, progress=False, snapshot_samples=1,
-        precision=precision, graphs=graphs,
+        precision=precision, graphs=graphs, seed=seed,
     )  # fmt: skip
 
 
@@ -247,6 +247,7 @@ def conv_vae(p: Profile, steps: int, device, precision, graphs, seed: int) -> No
         "lease_conv", model, images, images[:64], epochs=10, batch_size=b.batch_size,
         lr=b.conv_lr, schedule="cosine", warmup_steps=min(b.conv_warmup_steps, steps // 5),
         device=device, progress=False, snapshot_samples=1, precision=precision, graphs=graphs,
+        seed=seed,
     )  # fmt: skip
 
 
@@ -257,7 +258,7 @@ def wgan_lp(p: Profile, steps: int, device, precision, graphs, seed: int) -> Non
     gan.train_gan(
         "lease_wgan", gan.Generator(width=p.gan.width), gan.Critic(width=p.gan.width), images,
         iterations=steps, n_critic=5, lr=p.gan.lr, device=device, log_every=max(1, steps // 10),
-        progress=False, snapshot_samples=1, precision=precision, graphs=graphs,
+        progress=False, snapshot_samples=1, precision=precision, graphs=graphs, seed=seed,
     )  # fmt: skip
 
 
@@ -270,7 +271,7 @@ def vanilla_gan(p: Profile, steps: int, device, precision, graphs, seed: int) ->
         "lease_vanilla", gan.MLPGenerator(hidden=h), gan.MLPDiscriminator(hidden=h), images,
         loss="vanilla", iterations=steps, lr=2e-4, betas=(0.5, 0.999), device=device,
         log_every=max(1, steps // 10), progress=False, snapshot_samples=1,
-        precision=precision, graphs=graphs,
+        precision=precision, graphs=graphs, seed=seed,
     )  # fmt: skip
 
 
@@ -287,6 +288,7 @@ def simsiam_resnet(p: Profile, steps: int, device, precision, graphs, seed: int)
         "lease_simsiam", model, images, labels, images[:256], labels[:256], epochs=5,
         batch_size=b.batch_size, base_lr=b.base_lr, warmup_epochs=1, knn_k=min(b.knn_k, 20),
         std_images=256, device=device, progress=False, precision=precision, graphs=graphs,
+        seed=seed,
     )  # fmt: skip
 
 

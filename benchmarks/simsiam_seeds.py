@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from helpers import data, simsiam
@@ -65,9 +66,33 @@ def misses(row: dict[str, Any]) -> list[str]:
             if m["std"] > TARGETS["collapsed"]:
                 out.append(f"({letter}) std x sqrt(d) {m['std']:.2f} > 0.15: not collapsed")
     if "fixed_random_init" in runs and runs["fixed_random_init"]["std"] < TARGETS["not_collapsed"]:
-        out.append(f"(d) std x sqrt(d) {runs['fixed_random_init']['std']:.2f} < 0.3: under "
-                   "the target (not collapsed by the 0.15 criterion)")
+        out.append(
+            f"(d) std x sqrt(d) {runs['fixed_random_init']['std']:.2f} < 0.3: under "
+            "the target (not collapsed by the 0.15 criterion)"
+        )
     return out
+
+
+def real_subsets(
+    splits: list[tuple[torch.Tensor, torch.Tensor]], sizes: list[int | None]
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """At most ``sizes[i]`` images of each real split ``(x, y)``: all of them, in their order,
+    where the split holds no more (the 4000-image subset), else a random subset, the same for
+    every seed (the full CIFAR-10's train split is ordered by class): a generator seeded 0 draws
+    a permutation of each split in turn (train, then test) and its first ``n`` are kept."""
+    g, out = np.random.default_rng(0), []
+    for (x, y), n in zip(splits, sizes, strict=True):
+        perm = g.permutation(len(x))
+        if n is not None and len(x) > n:
+            pick = torch.as_tensor(perm[:n])
+            x, y = x[pick], y[pick]
+        out.append((x, y))
+    return out
+
+
+def machine() -> str:
+    """This process's set-up, recorded with each seed's row (merged rows keep their own)."""
+    return f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
 
 
 def one_seed(args: argparse.Namespace, budget, recipe, seed: int) -> dict[str, Any]:
@@ -88,9 +113,11 @@ def one_seed(args: argparse.Namespace, budget, recipe, seed: int) -> dict[str, A
     ]
     (x, y), (xt, yt) = splits
     if args.data == "real":  # the real split is whole: keep the budget's sizes
-        x, y = x[: budget.train_images], y[: budget.train_images]
-        xt, yt = xt[: budget.test_images], yt[: budget.test_images]
+        (x, y), (xt, yt) = real_subsets(
+            [(x, y), (xt, yt)], [budget.train_images, budget.test_images]
+        )
     row: dict[str, Any] = {"seed": seed, "train_images": len(x), "test_images": len(xt)}
+    row["machine"] = machine()
     row["raw"] = round(simsiam.pixel_knn_accuracy(x, y, xt, yt, k=budget.knn_k), 2)
     row["untrained"] = round(simsiam.untrained_knn_accuracy(budget, x, y, xt, yt, seed=seed), 2)
     print(f"seed {seed}: raw pixels {row['raw']:.1f}%, untrained network {row['untrained']:.1f}%")
@@ -122,7 +149,8 @@ def one_seed(args: argparse.Namespace, budget, recipe, seed: int) -> dict[str, A
 def table(rows: list[dict[str, Any]], runs: list[str]) -> str:
     """The markdown table: one line per seed, every seed shown."""
     head = ["seed", "raw pixels", "untrained net"]
-    head += [f"({LETTERS[n]}) kNN, std x sqrt(d)" for n in runs] + ["s (4 runs)", "targets"]
+    head += [f"({LETTERS[n]}) kNN, std x sqrt(d)" for n in runs]
+    head += [f"s ({len(runs)} run{'s' if len(runs) > 1 else ''})", "targets"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         cells = [str(r["seed"]), f"{r['raw']:.1f}%", f"{r['untrained']:.1f}%"]
@@ -131,6 +159,16 @@ def table(rows: list[dict[str, Any]], runs: list[str]) -> str:
         cells.append("met" if not r["misses"] else "missed: " + "; ".join(r["misses"]))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def machines(record: dict[str, Any]) -> str:
+    """Which seeds ran on which set-up: ``seed 0: x86_64, 2 threads, ...; seeds 1, 2: ...``."""
+    by: dict[str, list[str]] = {}
+    for row in record["seeds"]:
+        by.setdefault(row.get("machine", record["machine"]), []).append(str(row["seed"]))
+    if len(by) == 1:
+        return next(iter(by))
+    return "; ".join(f"seed{'s' if len(v) > 1 else ''} {', '.join(v)}: {m}" for m, v in by.items())
 
 
 def markdown(record: dict[str, Any]) -> str:
@@ -142,7 +180,7 @@ def markdown(record: dict[str, Any]) -> str:
     return (
         f"# Problem 3, seed{'s' if len(rows) > 1 else ''} {seeds}: {record['profile']} profile, "
         f"{data} data\n\n"
-        f"Command: `{record['command']}` ({record['machine']}). {b['epochs']} epochs, batch "
+        f"Command: `{record['command']}` ({machines(record)}). {b['epochs']} epochs, batch "
         f"{record['recipe']['batch_size']}, base lr {record['recipe']['base_lr']}, crops "
         f"{record['recipe']['crop_scale'][0]:.0%}-{record['recipe']['crop_scale'][1]:.0%}, "
         f"{rows[0]['train_images']} train images. kNN accuracy (k = {b['knn_k']}) of the backbone "
@@ -196,6 +234,9 @@ def main() -> None:
             json.loads(json.dumps(dataclasses.asdict(recipe))),
         ):
             raise SystemExit(f"{path} was measured with other settings: not merged")
+        for row in earlier["seeds"]:  # each row keeps the set-up it was measured on
+            row.setdefault("machine", earlier["machine"])
+            row["misses"] = misses(row)  # by this script's targets
         rows += earlier["seeds"]
     rows += [one_seed(args, budget, recipe, seed) for seed in args.seeds]
     rows.sort(key=lambda r: r["seed"])
@@ -206,8 +247,7 @@ def main() -> None:
             for k, v in vars(args).items()
             if k not in ("out", "merge", "render") and v is not None and v != parser.get_default(k)
         ).rstrip(),
-        "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, torch "
-                   f"{torch.__version__}",
+        "machine": machine(),
         "profile": args.profile, "data": args.data, "standin": budget.standin,
         "budget": dataclasses.asdict(budget), "recipe": dataclasses.asdict(recipe),
         "targets": TARGETS, "seeds": rows,

@@ -279,9 +279,10 @@ PROFILES: dict[str, Profile] = {
         datasets=DatasetsBudget(preview_images=64),
         simsiam=SimSiamBudget(
             epochs=100,
-            # Measured on an H100 (issue 14), 100 epochs, kNN on the backbone: base lr 0.06 gave
-            # 71.3% against the course's 62.7%. The 80% target is not reached by this alone; the
-            # other levers are for benchmarks/simsiam_sweep.py on a GPU.
+            # Measured once on an H100 with an earlier build (benchmarks/README.md), 100 epochs,
+            # kNN on the backbone: base lr 0.06 gave 71.3% against the course's 62.7%. The 80%
+            # target is not reached by this alone; the other levers are for
+            # benchmarks/simsiam_sweep.py on a GPU.
             workbook_recipe=SimSiamRecipe(base_lr=0.06),
         ),
     ),

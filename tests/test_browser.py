@@ -220,9 +220,9 @@ class Page:
         if message.type != "error":  # type: ignore[attr-defined]
             return
         where = (message.location or {}).get("url", "")  # type: ignore[attr-defined]
-        if BADGE in where or (where.endswith(".woff") and "/static/lab/" in where):
-            return  # the badge cannot load offline; JupyterLab's own fonts (seen 403 on a busy
-            # machine) change no widget
+        if BADGE in where or (where.endswith((".woff", ".woff2")) and "/static/" in where):
+            return  # the badge cannot load offline; the server's own font files (JupyterLab's
+            # and Notebook 7's, seen 403 on CI and on a busy machine) change no widget
         self._error(f"console error: {message.text} ({where})")  # type: ignore[attr-defined]
 
     def _error(self, text: str) -> None:

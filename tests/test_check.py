@@ -874,7 +874,10 @@ def test_use_simsiam_takes_the_parts_that_pass(capsys):
     assert cls.course_functions == ["CosineSimilarity.forward"]  # what its checkpoints record
     out = capsys.readouterr().out
     assert "SimSiam.forward: not passing yet" in out and "CosineSimilarity.forward: yours" in out
+    torch.manual_seed(123)
+    state = torch.random.get_rng_state()
     both = s.use_simsiam(ForwardNoDetachLossDetaches)  # stop-gradient in loss, eq. (7)
+    assert torch.equal(torch.random.get_rng_state(), state)  # the caller's stream untouched
     assert both.forward is ForwardNoDetachLossDetaches.forward
     assert both.loss is ForwardNoDetachLossDetaches.loss
     assert both.course_functions == ["SimSiam.forward", "SimSiam.loss"]

@@ -339,3 +339,33 @@ def test_projection_uses_the_timed_steps():
     steps = lease_record.full_profile_steps()
     assert minutes["02_gans"]["eager bf16"] == round(sum(steps["02_gans"].values()) / 100 / 60, 1)
     assert minutes["02_gans"]["graphs bf16"] is None
+
+
+def test_the_watchdog_ends_the_process_even_when_the_record_is_held(tmp_path, monkeypatch):
+    """A main thread stuck holding the record's lock must not keep the watchdog from exiting;
+    with the lock free, the watchdog marks the record before it exits."""
+    import threading
+
+    exits: list[int] = []
+    monkeypatch.setattr(gpu_lease.os, "_exit", exits.append)
+    record = gpu_lease.Record(tmp_path, {"_began": time.perf_counter(), "_cases": []})
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with record.lock:
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(5)
+    began = time.perf_counter()
+    gpu_lease._hard_stop(record)
+    assert exits == [4] and time.perf_counter() - began < 10
+    assert not (tmp_path / "gpu_lease.json").exists()  # the held record was left alone
+    release.set()
+    holder.join()
+    record.data.update(results={}, budget_s=60, margin_s=20)
+    gpu_lease._hard_stop(record)
+    assert exits == [4, 4]
+    assert "watchdog" in json.loads((tmp_path / "gpu_lease.json").read_text())["stopped"]

@@ -104,8 +104,15 @@ def test_latent_sizes_sets_the_full_record_beside_this_run():
     assert "recorded" not in text
     better = vae_latent.latent_sizes(runs, {20: 20, 100: 98}, record={20: -100.11, 100: -101.2})
     assert "L = 20 reaches -100.11 and L = 100 -101.20: L = 20 is 1.09 nats better there" in better
+    assert "1.09 nats better there too." in better  # this run: L = 20 ahead as well
     worse = vae_latent.latent_sizes(runs, {20: 20, 100: 98}, record={20: -103.0, 100: -101.2})
-    assert "1.80 nats below L = 100 there" in worse
+    assert "1.80 nats below L = 100 there, unlike in this run." in worse
+    helps = {20: {"valid_elbo": -119.0, "epochs": 6}, 100: {"valid_elbo": -112.0, "epochs": 6}}
+    mixed = vae_latent.latent_sizes(helps, {20: 20, 100: 98}, record={20: -100.11, 100: -101.2})
+    assert "here the extra dimensions help" in mixed
+    assert "1.09 nats better there, unlike in this run." in mixed and "too" not in mixed
+    agree = vae_latent.latent_sizes(helps, {20: 20, 100: 98}, record={20: -103.0, 100: -101.2})
+    assert "1.80 nats below L = 100 there too." in agree
 
 
 def test_latent_manifold_counts_sure_cells_and_never_claims_a_class_is_absent():

@@ -308,18 +308,19 @@ def test_run_summary_reads_the_last_epoch():
 
 
 # The configs that train_simsiam saves in its checkpoints (the tiny run below) and their settings
-# keys (the suffix of a set-aside checkpoint): the reference's as before helpers had one folder
-# per problem; a student's parts by course name, whatever module holds them.
-_BEFORE = {"MLP_mode": None, "base_lr": 0.03, "batch_size": 32, "epochs": 1, "fix_pred_lr": True,
+# keys (the suffix of a set-aside checkpoint): the reference's, the same as before helpers had one
+# folder per problem (its checkpoints still load); a student's parts by course name, whatever
+# module holds them (a checkpoint that named the class's module instead is set aside, retrained).
+_REFERENCE = {"MLP_mode": None, "base_lr": 0.03, "batch_size": 32, "epochs": 1, "fix_pred_lr": True,
            "images": 96, "momentum": 0.9, "parameters": 680, "seed": 0, "stop_gradient": True,
            "weight_decay": 0.0005, "total_steps": 3}  # fmt: skip
-CONFIGS_BEFORE_THE_LAYOUT = {
-    "reference": (_BEFORE, "99ce36a771"),
-    "checked": ({**_BEFORE, "course_functions": ["CosineSimilarity.forward"]}, "55166cb206"),
+CONFIGS_REFERENCE_THE_LAYOUT = {
+    "reference": (_REFERENCE, "99ce36a771"),
+    "checked": ({**_REFERENCE, "course_functions": ["CosineSimilarity.forward"]}, "55166cb206"),
 }
 
 
-def test_checkpoints_written_before_the_package_layout_still_match(tmp_path, capsys):
+def test_checkpoint_configs_name_no_module_and_the_reference_is_unchanged(tmp_path, capsys):
     """A checkpoint's settings name no module: the reference SimSiam records nothing more, and
     the class of ``check.use_simsiam`` records the student's parts it uses, by course name."""
     from helpers.data import synthetic
@@ -338,5 +339,5 @@ def test_checkpoints_written_before_the_package_layout_still_match(tmp_path, cap
             checkpoint_dir=str(folder), progress=False,
         )  # fmt: skip
         config = load_checkpoint(folder / "s.pt")["config"]
-        assert (config, settings_key(config)) == CONFIGS_BEFORE_THE_LAYOUT[label], label
+        assert (config, settings_key(config)) == CONFIGS_REFERENCE_THE_LAYOUT[label], label
     capsys.readouterr()

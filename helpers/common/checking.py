@@ -118,7 +118,7 @@ def call(name: str, fn: Callable[..., Any], args: Sequence[Any], names: Sequence
 
 
 def tensor(name: str, out: Any) -> Tensor:
-    """``out``, which must be a tensor of finite floats."""
+    """``out``, which must be a floating-point tensor (:func:`finite` checks its values)."""
     if not isinstance(out, Tensor):
         kind = "None (a missing return?)" if out is None else f"a {type(out).__name__}"
         raise Mistake(f"{name} returns {kind}; a torch tensor is expected.")

@@ -113,7 +113,7 @@ class _Quadratic(nn.Module):
 
 
 def _segment() -> tuple[Tensor, Tensor]:
-    """x (real) and y (generated), (8, 3, 2, 2), with x - y >= 0.25 in every value: examples
+    """x (real) and y (generated), (8, 3, 2, 2), with x - y > 0.03 in every value: examples
     whose points between them have gradient norms below 1, around 1, and above 1."""
     v = torch.rand(8, 12) + 1
     v = v / v.norm(dim=1, keepdim=True)

@@ -229,7 +229,13 @@ def simsiam_loss(cls: type[Any]) -> None:
 
 def _same_training(cls: type[Any]) -> bool:
     """Whether one loss.backward() of ``cls`` gives the reference's gradients, with and without
-    stop-gradient: forward and loss together, as the runs use them."""
+    stop-gradient: forward and loss together, as the runs use them. The caller's random state
+    is left as it was."""
+    with torch.random.fork_rng(devices=[]):
+        return _same_gradients(cls)
+
+
+def _same_gradients(cls: type[Any]) -> bool:
     x1, x2 = torch.rand(B, 3, 16, 16), torch.rand(B, 3, 16, 16)
     for stop in (True, False):
         model = _tiny(cls, stop)
@@ -256,7 +262,7 @@ def use_simsiam(
     """The SimSiam class to train: ``model``'s ``forward`` and ``loss`` and ``cosine``'s
     ``forward`` where they pass their checks, else the reference's, printing each fallback.
 
-    Where none of the student's parts is used, that is :class:`helpers.course.SimSiam`
+    Where none of the student's parts is used, that is :class:`helpers.simsiam.SimSiam`
     itself, so the runs load the workbook's checkpoints. Otherwise a subclass whose
     ``course_functions`` lists the student's parts (the runs' checkpoints are keyed on it).
     """

@@ -24,6 +24,7 @@ and bookkeeping (``*seconds*``, the run's provenance) are not tabled.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -286,8 +287,8 @@ def _not_run(doc: Document, problem: int, profile: str, data: str) -> None:
 def _title(sections: list[Section], profile: str) -> str:
     data = {s.metrics.get("data") for s in sections if s.metrics.get("data")}
     handout = [s.part.problem for s in sections if s.part.problem]
-    problems = sorted(int(n) for s in sections if (n := s.part.title.split(" ")[1].strip(":"))
-                      .isdigit() and s.part.title.startswith("Problem"))  # fmt: skip
+    problems = sorted(int(m.group(1)) for s in sections
+                      if (m := re.match(r"Problem (\d+)", s.part.title)))  # fmt: skip
     title = f"Assignment 3 report from the workbook: the {profile} profile"
     if data == {"real"}:
         title += ", real data"

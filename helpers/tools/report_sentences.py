@@ -134,7 +134,7 @@ def latent_record_sentence(record: dict[str, Any]) -> str:
     head = (f"In the recorded full-profile run ({epochs} epochs on the real data) the validation "
             f"ELBO is {a:.2f} nats with L = 20 and {b:.2f} with L = 100: ")  # fmt: skip
     if a > b:
-        return head + (f"L = 20 is ahead by {a - b:.2f} nats there too, so within that budget the "
+        return head + (f"L = 20 is ahead by {a - b:.2f} nats there, so within that budget the "
                        "extra 80 dimensions do not help.")  # fmt: skip
     return head + (f"L = 100 is ahead by {b - a:.2f} nats there, so the larger model catches up "
                    "with the handout's budget.")  # fmt: skip

@@ -368,7 +368,6 @@ def latex_document(title: str, body: list[str]) -> str:
         r"\usepackage{tabularx}",
         r"\usepackage{caption}",
         r"\usepackage{enumitem}",
-        r"\usepackage{needspace}",
         r"\usepackage{placeins}",
         r"\setlist{nosep, beginpenalty=10000}",
         r"\captionsetup{font=small}",

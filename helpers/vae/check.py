@@ -105,7 +105,7 @@ def log_likelihood_bernoulli(fn: Callable[[Tensor, Tensor], Tensor]) -> None:
     if not close(per_example(name, rows, B, D), ref):
         raise Mistake(f"{name} is right on (5, 1, 4, 4) images but not on the course's 2-D "
                       f"rows (5, 16): {show(rows)}, expected {show(ref)}.")  # fmt: skip
-    for what, mu in (("1.0 (sigmoid(20) in fp32)", torch.sigmoid(target * 60 - 30)),
+    for what, mu in (("1.0 (sigmoid(30) in fp32)", torch.sigmoid(target * 60 - 30)),
                      ("exactly 0 and 1", target)):  # fmt: skip
         logits = leaf(mu)
         out = tensor(name, call(name, fn, (logits * 1, target), names))

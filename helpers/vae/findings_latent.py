@@ -61,11 +61,12 @@ def latent_sizes(
         text += f" L = {small} is {-diff:.2f} nats below L = {big}: here the extra dimensions help."
     if record and small in record and big in record:
         rdiff = record[small] - record[big]
+        agree = " too" if (rdiff > 0) == (diff > 0) else ", unlike in this run"
         text += (
             f" In the recorded full-profile run on the real data, L = {small} reaches "
             f"{record[small]:.2f} and L = {big} {record[big]:.2f}: L = {small} is "
-            + (f"{rdiff:.2f} nats better there too." if rdiff > 0
-               else f"{-rdiff:.2f} nats below L = {big} there.")
+            + (f"{rdiff:.2f} nats better there{agree}." if rdiff > 0
+               else f"{-rdiff:.2f} nats below L = {big} there{agree}.")
         )  # fmt: skip
     return text
 
