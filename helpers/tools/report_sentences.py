@@ -53,8 +53,6 @@ def finding(findings: dict[str, str], spec: str) -> tuple[str, str]:
     return key, select_finding(text, runs) if runs and text else text
 
 
-
-
 def target_sentences(metrics: dict[str, Any]) -> str:
     """Q6's verdict for the two VAEs with L = 100: meets or misses the handout's -102."""
     out = []

@@ -213,6 +213,7 @@ _CAPTION_RULES = (
     (re.compile(r"^classes_(\w+)$"), "One row per class: {}"),
 )
 
+
 def label(key: str) -> str:
     """Words (and unit) for a metrics key; unlisted keys read with spaces for underscores."""
     if key in LABELS:

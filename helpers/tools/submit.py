@@ -320,9 +320,8 @@ class _Writer:
                     f"_{name}_{attr}")  # fmt: skip
                 self.object(target, obj)
             members.append(f"{attr}={target}")
-        self.imports.append("from types import SimpleNamespace") if (
-            "from types import SimpleNamespace" not in self.imports
-        ) else None
+        if "from types import SimpleNamespace" not in self.imports:
+            self.imports.append("from types import SimpleNamespace")
         self._claim(name, module, None)
         listed = "".join(f"\n    {m}," for m in members)
         self.chunks.append(
@@ -357,7 +356,7 @@ def submission_sources(notebook: Path) -> list[Submission]:
         writer = _Writer(scope, _STANDARD[file])
         for name in names:
             writer.notebook_name(name)
-        graded = [c for c in writer.chunks]
+        graded = list(writer.chunks)
         what = {"q1_solution.py": "Problem 1 (VAE)", "q2_solution.py": "Problem 2 (WGAN-LP)",
                 "q3_solution.py": "Problem 3 (SimSiam)"}[file]  # fmt: skip
         doc = _HEADER.format(file=file, what=what, notebook=Path(notebook).name,
