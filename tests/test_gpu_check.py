@@ -3,18 +3,17 @@ one table."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
+
+from .scripts import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_gpu_check_harness_on_the_cpu(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "benchmarks" / "gpu_check.py")
-    gpu_check = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gpu_check)
+    gpu_check = load_gpu_check()
     args = ["--profile", "smoke", "--data", "synthetic", "--device", "cpu", "--quick",
             "--notebooks", "00_datasets", "--figures-dir", str(tmp_path)]  # fmt: skip
     assert gpu_check.main(args) == 0
@@ -26,10 +25,7 @@ def test_gpu_check_harness_on_the_cpu(tmp_path, capsys):
 
 
 def load_gpu_check():
-    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "benchmarks" / "gpu_check.py")
-    gpu_check = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gpu_check)
-    return gpu_check
+    return load_script("gpu_check")
 
 
 def test_the_full_check_refuses_at_once_naming_what_is_missing(tmp_path, monkeypatch, capsys):

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
+from .scripts import load_script
 
 
 def _seeds():
-    spec = importlib.util.spec_from_file_location(
-        "simsiam_seeds", ROOT / "benchmarks" / "simsiam_seeds.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("simsiam_seeds")
 
 
 def _row(a: float, b_std: float = 0.05, d_std: float = 0.5) -> dict:

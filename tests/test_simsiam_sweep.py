@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
+
+from .scripts import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _sweep():
-    spec = importlib.util.spec_from_file_location(
-        "simsiam_sweep", ROOT / "benchmarks" / "simsiam_sweep.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("simsiam_sweep")
 
 
 def test_sweep_runs_variants_side_by_side(tmp_path, capsys):
