@@ -30,6 +30,11 @@ def test_kl_cost_states_the_times_and_never_calls_an_estimator_cheaper():
                                                                         "epochs": 6}}  # fmt: skip
     beyond = vae_findings.kl_cost(analytic, mc, steady)
     assert "differ by more than that spread" in beyond and "a hint, not a measurement" in beyond
+    close = {"L = 2": {"train_seconds": 36.0, "epochs": 6}, "L = 20": {"train_seconds": 36.2,
+                                                                       "epochs": 6}}  # fmt: skip
+    assert "from 6.00 s (L = 2) to 6.03 s (L = 20) per epoch" in vae_findings.kl_cost(
+        analytic, mc, close)  # equal at one decimal: two decimals
+    assert "from 6.0 s (L = 2) to 6.2 s (L = 20)" in beyond
     alone = vae_findings.kl_cost(analytic, mc)
     assert "do not separate the estimators" in alone
     # per epoch, not per run: twice the epochs in twice the time is a ratio of 1

@@ -314,7 +314,7 @@ def test_run_summary_reads_the_last_epoch():
 _REFERENCE = {"MLP_mode": None, "base_lr": 0.03, "batch_size": 32, "epochs": 1, "fix_pred_lr": True,
            "images": 96, "momentum": 0.9, "parameters": 680, "seed": 0, "stop_gradient": True,
            "weight_decay": 0.0005, "total_steps": 3}  # fmt: skip
-CONFIGS_REFERENCE_THE_LAYOUT = {
+CHECKPOINT_CONFIGS = {
     "reference": (_REFERENCE, "99ce36a771"),
     "checked": ({**_REFERENCE, "course_functions": ["CosineSimilarity.forward"]}, "55166cb206"),
 }
@@ -339,5 +339,5 @@ def test_checkpoint_configs_name_no_module_and_the_reference_is_unchanged(tmp_pa
             checkpoint_dir=str(folder), progress=False,
         )  # fmt: skip
         config = load_checkpoint(folder / "s.pt")["config"]
-        assert (config, settings_key(config)) == CONFIGS_REFERENCE_THE_LAYOUT[label], label
+        assert (config, settings_key(config)) == CHECKPOINT_CONFIGS[label], label
     capsys.readouterr()

@@ -210,9 +210,10 @@ def kl_cost(
     if len(times) >= 2:
         lo, hi = min(times, key=times.__getitem__), max(times, key=times.__getitem__)
         spread = times[hi] / max(times[lo], 1e-9)
+        d = 1 if f"{times[lo]:.1f}" != f"{times[hi]:.1f}" else 2  # never "from 1.2 s to 1.2 s"
         text += (
-            f" Other runs of the same network in this run took from {times[lo]:.1f} s "
-            f"({lo}) to {times[hi]:.1f} s ({hi}) per epoch, a spread of {spread:.2f} to 1."
+            f" Other runs of the same network in this run took from {times[lo]:.{d}f} s "
+            f"({lo}) to {times[hi]:.{d}f} s ({hi}) per epoch, a spread of {spread:.2f} to 1."
         )
         if round(max(ratio, 1 / max(ratio, 1e-9)), 2) <= round(spread, 2):  # as printed
             return text + (
